@@ -1,0 +1,97 @@
+// ELF32 i386 executable parsing. Everything is validated before anything is mapped:
+// a malformed file is rejected with one sentence naming the problem.
+
+export class BadInput extends Error {}
+
+export const PAGE_SIZE = 0x1000;
+const EHDR_SIZE = 52;
+const PHDR_SIZE = 32;
+const PT_LOAD = 1;
+export const PF_X = 1, PF_W = 2, PF_R = 4;
+
+/** Largest memory image a guest may ask for (all segments together). */
+export const MAX_IMAGE_BYTES = 256 * 1024 * 1024;
+/** Guest addresses must stay below the stack region. */
+export const USER_TOP = 0xc0000000;
+
+export interface Segment {
+  vaddr: number;
+  memsz: number;
+  filesz: number;
+  offset: number;
+  flags: number; // PF_R | PF_W | PF_X
+}
+
+export interface ElfImage {
+  entry: number;
+  phoff: number;
+  phnum: number;
+  phentsize: number;
+  segments: Segment[];
+  /** The highest address any segment occupies (exclusive). */
+  end: number;
+  /** Guest address of the program headers, when a segment maps them (for AT_PHDR). */
+  phdrAddress: number;
+}
+
+export const pageDown = (a: number) => a - (a % PAGE_SIZE);
+export const pageUp = (a: number) => pageDown(a + PAGE_SIZE - 1);
+
+export function parseElf(file: Uint8Array, name = 'file'): ElfImage {
+  const fail = (why: string): never => { throw new BadInput(`${name}: ${why}`); };
+  if (file.length === 0) fail('empty file, not an ELF executable');
+  if (file.length < 4 || file[0] !== 0x7f || file[1] !== 0x45 || file[2] !== 0x4c || file[3] !== 0x46) {
+    fail('not an ELF file (bad magic)');
+  }
+  if (file.length < EHDR_SIZE) fail(`truncated ELF header (${file.length} of ${EHDR_SIZE} bytes)`);
+  if (file[4] === 2) fail('64-bit ELF (ELFCLASS64); only i386 (ELFCLASS32) guests run here');
+  if (file[4] !== 1) fail(`unknown ELF class ${file[4]}`);
+  if (file[5] === 2) fail('big-endian ELF; i386 guests are little-endian');
+  if (file[5] !== 1) fail(`unknown ELF data encoding ${file[5]}`);
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const u16 = (o: number) => dv.getUint16(o, true);
+  const u32 = (o: number) => dv.getUint32(o, true);
+  const type = u16(16), machine = u16(18);
+  if (machine === 62) fail('x86-64 ELF (EM_X86_64); only i386 guests run here');
+  if (machine !== 3) fail(`not an i386 ELF (e_machine ${machine}, expected EM_386 = 3)`);
+  if (type === 3) fail('position-independent executable or shared object (ET_DYN); build the guest with -static -no-pie');
+  if (type !== 2) fail(`not an executable (e_type ${type}, expected ET_EXEC = 2)`);
+  const entry = u32(24), phoff = u32(28), phentsize = u16(42), phnum = u16(44);
+  if (phnum === 0) fail('no program headers');
+  if (phentsize !== PHDR_SIZE) fail(`program header size ${phentsize}, expected ${PHDR_SIZE}`);
+  if (phoff + phnum * PHDR_SIZE > file.length) fail('program headers lie past the end of the file');
+
+  const segments: Segment[] = [];
+  let total = 0;
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * PHDR_SIZE;
+    if (u32(o) !== PT_LOAD) continue;
+    const seg: Segment = { offset: u32(o + 4), vaddr: u32(o + 8), filesz: u32(o + 16), memsz: u32(o + 20), flags: u32(o + 24) };
+    const what = `PT_LOAD segment ${i} (vaddr 0x${seg.vaddr.toString(16)})`;
+    if (seg.filesz > seg.memsz) fail(`${what} has filesz larger than memsz`);
+    if (seg.offset + seg.filesz > file.length) {
+      fail(`${what} reaches past the end of the file (offset ${seg.offset} + ${seg.filesz} > ${file.length} bytes)`);
+    }
+    if (seg.memsz > MAX_IMAGE_BYTES) fail(`${what} asks for ${seg.memsz} bytes of memory (limit ${MAX_IMAGE_BYTES})`);
+    if (seg.vaddr < PAGE_SIZE) fail(`${what} maps the zero page`);
+    if (seg.vaddr + seg.memsz > USER_TOP) fail(`${what} reaches into the kernel half of the address space`);
+    if (seg.vaddr % PAGE_SIZE !== seg.offset % PAGE_SIZE) fail(`${what} is not congruent to its file offset modulo the page size`);
+    total += seg.memsz;
+    if (total > MAX_IMAGE_BYTES) fail(`segments ask for more than ${MAX_IMAGE_BYTES} bytes of memory`);
+    segments.push(seg);
+  }
+  if (segments.length === 0) fail('no PT_LOAD segment');
+  const byPage = [...segments].sort((a, b) => a.vaddr - b.vaddr);
+  for (let i = 1; i < byPage.length; i++) {
+    const prev = byPage[i - 1], cur = byPage[i];
+    if (pageUp(prev.vaddr + prev.memsz) > pageDown(cur.vaddr)) {
+      fail(`PT_LOAD segments at 0x${prev.vaddr.toString(16)} and 0x${cur.vaddr.toString(16)} overlap`);
+    }
+  }
+  const inExec = segments.some((s) => (s.flags & PF_X) && entry >= s.vaddr && entry < s.vaddr + s.memsz);
+  if (!inExec) fail(`entry point 0x${entry.toString(16)} is not inside an executable segment`);
+  const holder = segments.find((s) => phoff >= s.offset && phoff + phnum * PHDR_SIZE <= s.offset + s.filesz);
+  const phdrAddress = holder ? holder.vaddr + (phoff - holder.offset) : 0;
+  const end = Math.max(...segments.map((s) => s.vaddr + s.memsz));
+  return { entry, phoff, phnum, phentsize, segments, end, phdrAddress };
+}

@@ -1,0 +1,98 @@
+// Binding to the native helper (emulator/native/boundary.c): exact instruction counting
+// per block and the interrupt trampoline that hands the kernel model a register frame.
+import koffi from 'koffi';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { UnicornError, errorText, type Unicorn } from './unicorn.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// dist/emulator/native.js → build/native; the helper is built by `make -C emulator/native`.
+const LIBRARY = path.resolve(here, '../../build/native/libscboundary.so');
+
+/** Registers in the order of the shared frame (sc_state.regs). */
+export const FRAME_REGS = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags',
+  'cs', 'ds', 'es', 'ss', 'fs', 'gs'] as const;
+export type FrameReg = typeof FRAME_REGS[number];
+export const REG_INDEX = Object.fromEntries(FRAME_REGS.map((r, i) => [r, i])) as Record<FrameReg, number>;
+
+// Byte offsets in struct sc_state.
+const OFF = { instructions: 0, limit: 8, blockAddress: 16, blockSize: 24, blockInsns: 28,
+  limitHit: 32, writeEax: 36, regs: 40 } as const;
+const STATE_SIZE = OFF.regs + 4 * FRAME_REGS.length;
+
+let lib: ReturnType<typeof loadLibrary> | undefined;
+function loadLibrary() {
+  if (!existsSync(LIBRARY)) {
+    throw new Error(`native helper missing at ${LIBRARY}: run ./setup.sh (or npm run build)`);
+  }
+  const l = koffi.load(LIBRARY);
+  const DecodeFn = koffi.proto('uint32_t sc_decode_fn(uint64_t address, uint32_t size)');
+  const InterruptFn = koffi.proto('void sc_interrupt_fn(uint32_t intno)');
+  return {
+    DecodeFn, InterruptFn,
+    attach: l.func('void *sc_attach(void *uc, void *state, sc_decode_fn *decode, sc_interrupt_fn *interrupt, _Out_ int *err)'),
+    blocks: l.func('uint32_t sc_blocks(void *h)'),
+    detach: l.func('void sc_detach(void *h)'),
+  };
+}
+
+/**
+ * The counters and the register frame the helper shares with JavaScript. The Buffer's
+ * memory is owned here and handed to C once; it stays alive as long as this object.
+ */
+export class BoundaryHooks {
+  private readonly state = Buffer.alloc(STATE_SIZE);
+  /** Registers at the last interrupt, indexed by REG_INDEX; write eax with setResult. */
+  readonly regs = new Uint32Array(this.state.buffer, this.state.byteOffset + OFF.regs, FRAME_REGS.length);
+  private readonly handle: unknown;
+
+  constructor(uc: Unicorn, decode: (address: number, size: number) => number,
+    interrupt: (intno: number) => void, limit: bigint) {
+    lib ??= loadLibrary();
+    this.state.writeBigUInt64LE(limit, OFF.limit);
+    const decodeCb = koffi.register((a: number | bigint, s: number) => decode(Number(a), s),
+      koffi.pointer(lib.DecodeFn));
+    const interruptCb = koffi.register((n: number) => interrupt(n), koffi.pointer(lib.InterruptFn));
+    uc.own(decodeCb);
+    uc.own(interruptCb);
+    const err = [0];
+    this.handle = lib.attach(uc.handle, this.state, decodeCb, interruptCb, err);
+    if (!this.handle) throw new UnicornError('sc_attach', err[0], errorText(err[0]));
+  }
+
+  get instructions(): bigint {
+    return this.state.readBigUInt64LE(OFF.instructions);
+  }
+
+  /** Corrects the count, e.g. for the part of a block a fault kept from running. */
+  set instructions(value: bigint) {
+    this.state.writeBigUInt64LE(value, OFF.instructions);
+  }
+
+  get limitHit(): boolean {
+    return this.state.readUInt32LE(OFF.limitHit) !== 0;
+  }
+
+  get block(): { address: number; size: number; insns: number } {
+    return {
+      address: Number(this.state.readBigUInt64LE(OFF.blockAddress)),
+      size: this.state.readUInt32LE(OFF.blockSize),
+      insns: this.state.readUInt32LE(OFF.blockInsns),
+    };
+  }
+
+  /** Sets the syscall result; the helper writes it to eax when the callback returns. */
+  setResult(value: number): void {
+    this.regs[REG_INDEX.eax] = value >>> 0;
+    this.state.writeUInt32LE(1, OFF.writeEax);
+  }
+
+  distinctBlocks(): number {
+    return lib!.blocks(this.handle) as number;
+  }
+
+  detach(): void {
+    lib!.detach(this.handle);
+  }
+}

@@ -1,0 +1,179 @@
+// A typed koffi binding to Debian's libunicorn2: only the calls syscluster uses.
+// Every failing call throws UnicornError carrying uc_strerror's text.
+import koffi from 'koffi';
+
+export const UC_ARCH_X86 = 4;
+export const UC_MODE_32 = 1 << 2;
+
+export const UC_PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4, ALL: 7 } as const;
+
+export const UC_HOOK = {
+  INTR: 1 << 0,
+  CODE: 1 << 2,
+  BLOCK: 1 << 3,
+  MEM_INVALID: 0x3f0, // UNMAPPED and PROT, for read, write and fetch
+} as const;
+
+// uc_mem_type values passed to a memory hook.
+export const UC_MEM = {
+  READ_UNMAPPED: 19,
+  WRITE_UNMAPPED: 20,
+  FETCH_UNMAPPED: 21,
+  WRITE_PROT: 22,
+  READ_PROT: 23,
+  FETCH_PROT: 24,
+} as const;
+
+export const UC_ERR = {
+  OK: 0,
+  READ_UNMAPPED: 6,
+  WRITE_UNMAPPED: 7,
+  FETCH_UNMAPPED: 8,
+  INSN_INVALID: 10,
+  WRITE_PROT: 12,
+  READ_PROT: 13,
+  FETCH_PROT: 14,
+  EXCEPTION: 21,
+} as const;
+
+// uc_x86_reg values for the registers the i386 ABI uses.
+export const X86_REG = {
+  EAX: 19, EBP: 20, EBX: 21, ECX: 22, EDI: 23, EDX: 24, EFLAGS: 25, EIP: 26,
+  ESI: 29, ESP: 30, CS: 11, DS: 17, ES: 28, SS: 49, FS: 32, GS: 33,
+} as const;
+
+export class UnicornError extends Error {
+  constructor(readonly call: string, readonly code: number, text: string) {
+    super(`${call}: ${text}`);
+  }
+}
+
+const lib = (() => {
+  try {
+    return koffi.load('libunicorn.so.2');
+  } catch {
+    throw new Error('cannot load libunicorn.so.2: install Debian\'s libunicorn2 (run ./setup.sh)');
+  }
+})();
+
+koffi.opaque('uc_engine');
+export const IntrHook = koffi.proto('void sc_intr_hook(uc_engine *uc, uint32_t intno, void *user)');
+export const CodeHook = koffi.proto('void sc_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)');
+export const MemHook = koffi.proto(
+  'bool sc_mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user)');
+
+const api = {
+  version: lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)'),
+  open: lib.func('int uc_open(int arch, int mode, _Out_ uc_engine **uc)'),
+  close: lib.func('int uc_close(uc_engine *uc)'),
+  strerror: lib.func('const char *uc_strerror(int code)'),
+  memMap: lib.func('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+  memUnmap: lib.func('int uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)'),
+  memProtect: lib.func('int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+  memRead: lib.func('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ uint8_t *bytes, size_t size)'),
+  memWrite: lib.func('int uc_mem_write(uc_engine *uc, uint64_t address, const uint8_t *bytes, size_t size)'),
+  regRead: lib.func('int uc_reg_read(uc_engine *uc, int regid, _Out_ uint32_t *value)'),
+  regWrite: lib.func('int uc_reg_write(uc_engine *uc, int regid, const uint32_t *value)'),
+  emuStart: lib.func('int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
+  emuStop: lib.func('int uc_emu_stop(uc_engine *uc)'),
+  // uc_hook_add is variadic in C; each hook kind in use is declared with its fixed arguments.
+  hookAddCode: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_code_hook *cb, void *user, uint64_t begin, uint64_t end)'),
+  hookAddMem: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_mem_hook *cb, void *user, uint64_t begin, uint64_t end)'),
+  hookDel: lib.func('int uc_hook_del(uc_engine *uc, size_t hh)'),
+};
+
+export function unicornVersion(): string {
+  const v = api.version(null, null) as number;
+  return `${(v >> 24) & 0xff}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}`;
+}
+
+function check(call: string, code: number): void {
+  if (code !== UC_ERR.OK) throw new UnicornError(call, code, api.strerror(code) as string);
+}
+
+export function errorText(code: number): string {
+  return api.strerror(code) as string;
+}
+
+/** One Unicorn engine in 32-bit x86 mode. */
+export class Unicorn {
+  readonly handle: unknown;
+  private readonly scratch = new Uint32Array(1);
+  private readonly registered: unknown[] = [];
+
+  constructor() {
+    const out = [null];
+    check('uc_open', api.open(UC_ARCH_X86, UC_MODE_32, out) as number);
+    this.handle = out[0];
+  }
+
+  close(): void {
+    for (const cb of this.registered) koffi.unregister(cb as never);
+    this.registered.length = 0;
+    api.close(this.handle);
+  }
+
+  memMap(address: number, size: number, perms: number): void {
+    check('uc_mem_map', api.memMap(this.handle, address, size, perms) as number);
+  }
+
+  memUnmap(address: number, size: number): void {
+    check('uc_mem_unmap', api.memUnmap(this.handle, address, size) as number);
+  }
+
+  memProtect(address: number, size: number, perms: number): void {
+    check('uc_mem_protect', api.memProtect(this.handle, address, size, perms) as number);
+  }
+
+  /** Reads into `into`; returns the Unicorn error code (0 on success). */
+  memReadInto(address: number, into: Uint8Array): number {
+    return api.memRead(this.handle, address, into, into.length) as number;
+  }
+
+  memWrite(address: number, bytes: Uint8Array): number {
+    return api.memWrite(this.handle, address, bytes, bytes.length) as number;
+  }
+
+  regRead(reg: number): number {
+    check('uc_reg_read', api.regRead(this.handle, reg, this.scratch) as number);
+    return this.scratch[0];
+  }
+
+  regWrite(reg: number, value: number): void {
+    this.scratch[0] = value >>> 0;
+    check('uc_reg_write', api.regWrite(this.handle, reg, this.scratch) as number);
+  }
+
+  /** Runs from `begin`; returns the Unicorn error code that ended the run (0: stopped cleanly). */
+  emuStart(begin: number, until: number): number {
+    return api.emuStart(this.handle, begin, until, 0, 0) as number;
+  }
+
+  emuStop(): void {
+    api.emuStop(this.handle);
+  }
+
+  hookCode(begin: number, end: number, fn: (address: bigint, size: number) => void): number {
+    const cb = koffi.register((_uc: unknown, address: bigint, size: number) => fn(address, size),
+      koffi.pointer(CodeHook));
+    this.registered.push(cb);
+    const out = [0];
+    check('uc_hook_add', api.hookAddCode(this.handle, out, UC_HOOK.CODE, cb, null, begin, end) as number);
+    return out[0];
+  }
+
+  hookMemInvalid(fn: (type: number, address: bigint, size: number) => boolean): number {
+    const cb = koffi.register(
+      (_uc: unknown, type: number, address: bigint, size: number) => fn(type, address, size),
+      koffi.pointer(MemHook));
+    this.registered.push(cb);
+    const out = [0];
+    check('uc_hook_add', api.hookAddMem(this.handle, out, UC_HOOK.MEM_INVALID, cb, null, 1, 0) as number);
+    return out[0];
+  }
+
+  /** Keeps a registered callback alive for as long as the engine is. */
+  own(cb: unknown): void {
+    this.registered.push(cb);
+  }
+}

@@ -1,0 +1,117 @@
+// The cost model: pure functions from events to cycles. Nothing here reads the clock,
+// the guest or the host; a platform profile (platforms/*.json) supplies every constant.
+
+export interface PlatformProfile {
+  name: string;
+  description: string;
+  /** Core clock, for converting cycles to simulated time. */
+  clock_mhz: number;
+  user: {
+    /** Cycles charged per guest instruction executed in user mode. */
+    cycles_per_instruction: number;
+    /** Cycles charged for each rdtsc, on top of its instruction. */
+    rdtsc_extra_cycles: number;
+  };
+  boundary: {
+    /** Trap (int 0x80) and SAVE_ALL, up to the jump through sys_call_table. */
+    entry_cycles: number;
+    /** RESTORE_ALL and iret. */
+    exit_cycles: number;
+    /** Page-table isolation: a CR3 write at entry and another at exit (0 without PTI). */
+    cr3_switch_cycles: number;
+  };
+  /** The sys_call_table lookup and call, per syscall dispatched (also per multi-call entry). */
+  dispatch_cycles: number;
+  copy: {
+    from_user_cycles_per_byte: number;
+    to_user_cycles_per_byte: number;
+  };
+  /** Per-syscall handler base cost; `default` covers calls not listed. */
+  handler_cycles: Record<string, number>;
+  multicall: {
+    /** The multi-call stub's own work per crossing (loop set-up, count check). */
+    base_cycles: number;
+    /** Reading one 16-byte sys_params entry and its parameter pointers from user memory. */
+    per_entry_cycles: number;
+  };
+  specialized: {
+    /** A specialized call's own work per crossing (no per-entry marshalling). */
+    base_cycles: number;
+    /** Saved per step by inlining the constituent handlers (value-specialized calls). */
+    inlined_step_saving_cycles: number;
+  };
+  timer: {
+    /** Timer frequency for rounding sleeps to jiffies (Linux 2.4 on i386: 100). */
+    hz: number;
+  };
+  sources: Record<string, string>;
+}
+
+/** Where the cycles of one crossing went. */
+export interface CrossingCost {
+  entry: number;
+  dispatch: number;
+  handler: number;
+  exit: number;
+}
+
+export const entryCycles = (p: PlatformProfile) => p.boundary.entry_cycles + p.boundary.cr3_switch_cycles;
+export const exitCycles = (p: PlatformProfile) => p.boundary.exit_cycles + p.boundary.cr3_switch_cycles;
+
+export function handlerCycles(p: PlatformProfile, name: string, bytesIn: number, bytesOut: number): number {
+  const base = p.handler_cycles[name] ?? p.handler_cycles.default;
+  return base + bytesIn * p.copy.from_user_cycles_per_byte + bytesOut * p.copy.to_user_cycles_per_byte;
+}
+
+export function userCycles(p: PlatformProfile, instructions: number, rdtscs: number): number {
+  return instructions * p.user.cycles_per_instruction + rdtscs * p.user.rdtsc_extra_cycles;
+}
+
+export const cyclesToMicros = (p: PlatformProfile, cycles: number) => cycles / p.clock_mhz;
+
+/**
+ * How long a sleep of `micros` really blocks. With `jiffies` set, Linux 2.4's rounding:
+ * the timeout is rounded up to whole ticks (plus the partial tick already running,
+ * which schedule_timeout adds), so the guest wakes on a tick boundary.
+ */
+export function blockedMicros(p: PlatformProfile, micros: number, nowMicros: number, jiffies: boolean): number {
+  if (!jiffies || micros === 0) return micros;
+  const tick = 1_000_000 / p.timer.hz;
+  const ticks = Math.ceil(micros / tick);
+  const wake = (Math.floor(nowMicros / tick) + ticks + 1) * tick;
+  return wake - nowMicros;
+}
+
+/** The running account of one guest run. */
+export class Ledger {
+  userCycles = 0;
+  entry = 0;
+  dispatch = 0;
+  handler = 0;
+  exit = 0;
+  blockedMicros = 0;
+  crossings = 0;
+  syscalls = 0;
+  instructions = 0;
+
+  get kernelCycles(): number {
+    return this.entry + this.dispatch + this.handler + this.exit;
+  }
+
+  get totalCycles(): number {
+    return this.userCycles + this.kernelCycles;
+  }
+
+  toJSON() {
+    return {
+      instructions: this.instructions,
+      cycles: {
+        user: this.userCycles, entry: this.entry, dispatch: this.dispatch,
+        handler: this.handler, exit: this.exit, total: this.totalCycles,
+      },
+      blocked_us: this.blockedMicros,
+      crossings: this.crossings,
+      syscalls: this.syscalls,
+    };
+  }
+}

@@ -1,0 +1,268 @@
+// The kernel model: one crossing at a time, the emulator hands over the user registers;
+// the kernel enters (boundary.enter), dispatches through the syscall table, exits
+// (boundary.exit) and returns the value for eax. Handlers see this class as their
+// context: checked helpers for guest memory, the fd table, the clock and the ledger.
+import * as boundary from './boundary.js';
+import type { PtRegs, UserRegs } from './boundary.js';
+import { Ledger, blockedMicros, cyclesToMicros, handlerCycles, userCycles, type PlatformProfile } from './cost.js';
+import { E, KernelError, errnoName, isError } from './errno.js';
+import type { GuestMemory } from './memory.js';
+import type { SyscallSpec } from './syscall.js';
+import { FdTable, type FileSystem, type Stdio } from './vfs.js';
+import type { Personality } from './table.js';
+
+/** One syscall as dispatched (a plain call, or a sub-call of a batch). */
+export interface SyscallRecord {
+  nr: number;
+  name: string;
+  args: number[];
+  result: number;
+  /** Depth 0 for a call made by a trap, 1 for an entry of a batch. */
+  depth: number;
+  dispatchCycles: number;
+  handlerCycles: number;
+  bytesIn: number;
+  bytesOut: number;
+  blockedMicros: number;
+  /** Filled by tracers that decode arguments before the handler runs. */
+  decodedIn?: string[];
+  sub: SyscallRecord[];
+  spec?: SyscallSpec<Kernel>;
+}
+
+/** One kernel crossing: the trap, the call it carried, the way back. */
+export interface CrossingRecord {
+  seq: number;
+  regs: PtRegs;
+  call: SyscallRecord;
+  entryCycles: number;
+  exitCycles: number;
+  /** The cycle counter (TSC) and the simulated clock at entry and at exit. */
+  cyclesAtEntry: number;
+  cyclesAtExit: number;
+  microsAtEntry: number;
+  microsAtExit: number;
+  /** Guest instructions executed in user mode since the previous crossing. */
+  userInstructions: number;
+}
+
+export interface Tracer {
+  /** Before the handler runs: a chance to decode input arguments. */
+  before?(rec: SyscallRecord, kernel: Kernel): void;
+  /** After the handler: every call, batch entries included. */
+  syscall?(rec: SyscallRecord, kernel: Kernel): void;
+  crossing?(rec: CrossingRecord, kernel: Kernel): void;
+}
+
+export interface KernelOptions {
+  profile: PlatformProfile;
+  personality: Personality;
+  memory: GuestMemory;
+  fs: FileSystem;
+  stdio: Stdio;
+  /** Initial program break (page-aligned end of the highest segment). */
+  brk: number;
+  pid?: number;
+  /** The simulated wall clock at cycle 0, in microseconds since the epoch. */
+  clockStartMicros?: number;
+  /** Round sleeps to timer ticks as Linux 2.4 does. */
+  jiffies?: boolean;
+  fdLimit?: number;
+  /** Where diagnostics go (an unknown syscall number, once per number). */
+  warn?: (line: string) => void;
+}
+
+/** 2002-01-01T00:00:00Z: the era of the paper's Linux 2.4 measurements. */
+export const DEFAULT_CLOCK_START_MICROS = 1_009_843_200_000_000;
+export const MAX_BATCH_DEPTH = 1;
+
+export class Kernel {
+  readonly ledger = new Ledger();
+  readonly profile: PlatformProfile;
+  readonly personality: Personality;
+  readonly mem: GuestMemory;
+  readonly fs: FileSystem;
+  readonly fds: FdTable;
+  readonly pid: number;
+  readonly tracers: Tracer[] = [];
+  brkStart: number;
+  brk: number;
+  exitStatus: number | undefined;
+  private readonly clockStart: number;
+  private readonly jiffies: boolean;
+  private readonly warn: (line: string) => void;
+  private readonly warnedNumbers = new Set<number>();
+  private current: SyscallRecord | undefined;
+  private depth = 0;
+  private seq = 0;
+  private rdtscs = 0;
+  private seqInstructions = 0;
+
+  constructor(o: KernelOptions) {
+    this.profile = o.profile;
+    this.personality = o.personality;
+    this.mem = o.memory;
+    this.fs = o.fs;
+    this.fds = new FdTable(o.stdio, o.fdLimit);
+    this.brkStart = this.brk = o.brk;
+    this.pid = o.pid ?? 1000;
+    this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
+    this.jiffies = o.jiffies ?? false;
+    this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
+  }
+
+  get exited(): boolean {
+    return this.exitStatus !== undefined;
+  }
+
+  /** Brings user cycles up to date: `instructions` executed so far, traps included. */
+  syncUser(instructions: number): void {
+    this.ledger.instructions = instructions;
+    // The int 0x80 of each crossing is the trap itself, charged as entry, not as user work.
+    this.ledger.userCycles = userCycles(this.profile, instructions - this.ledger.crossings, this.rdtscs);
+  }
+
+  /** The guest's rdtsc: the cycle counter once this rdtsc has completed. */
+  rdtsc(instructions: number): number {
+    this.rdtscs++;
+    this.syncUser(instructions);
+    return this.cycles();
+  }
+
+  /** The cycle counter (what rdtsc reads). Blocked time does not advance it. */
+  cycles(): number {
+    return Math.floor(this.ledger.totalCycles);
+  }
+
+  /** The simulated wall clock, in microseconds since the epoch. */
+  nowMicros(): number {
+    return this.clockStart + Math.floor(cyclesToMicros(this.profile, this.ledger.totalCycles) + this.ledger.blockedMicros);
+  }
+
+  /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
+  crossing(user: UserRegs, instructions: number): number {
+    this.syncUser(instructions);
+    const userInstructions = instructions - this.seqInstructions;
+    this.seqInstructions = instructions;
+    const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
+    const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
+    const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
+    const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result);
+    const rec: CrossingRecord = {
+      seq: ++this.seq, regs, call, entryCycles, exitCycles, cyclesAtEntry, microsAtEntry,
+      cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions,
+    };
+    for (const t of this.tracers) t.crossing?.(rec, this);
+    return regs.eax;
+  }
+
+  /**
+   * Runs one call through the table. Used by the trap path and by batches for their
+   * entries; errors become -errno here and nowhere else.
+   */
+  dispatch(nr: number, args: number[]): SyscallRecord {
+    const spec = this.personality.table.get(nr);
+    const dispatchCycles = this.profile.dispatch_cycles;
+    this.ledger.dispatch += dispatchCycles;
+    this.ledger.syscalls++;
+    const rec: SyscallRecord = {
+      nr, name: spec?.name ?? `syscall_${nr}`, args, result: 0, depth: this.depth, dispatchCycles,
+      handlerCycles: 0, bytesIn: 0, bytesOut: 0, blockedMicros: 0, sub: [], spec,
+    };
+    const parent = this.current;
+    parent?.sub.push(rec);
+    if (!spec) {
+      if (!this.warnedNumbers.has(nr)) {
+        this.warnedNumbers.add(nr);
+        this.warn(`syscluster: unknown syscall ${nr} (${this.personality.name} personality): returning -ENOSYS`);
+      }
+      rec.result = -E.ENOSYS;
+    } else {
+      for (const t of this.tracers) t.before?.(rec, this);
+      this.current = rec;
+      this.depth++;
+      try {
+        rec.result = spec.handler(this, args) | 0;
+      } catch (err) {
+        if (!(err instanceof KernelError)) throw err;
+        rec.result = -err.errno;
+      } finally {
+        this.depth--;
+        this.current = parent;
+      }
+      const base = handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut);
+      rec.handlerCycles += base;
+      this.ledger.handler += base;
+    }
+    for (const t of this.tracers) t.syscall?.(rec, this);
+    return rec;
+  }
+
+  /** The record of the call whose handler is running (for batches nesting their entries). */
+  get running(): SyscallRecord {
+    return this.current!;
+  }
+
+  get batchDepth(): number {
+    return this.depth - 1;
+  }
+
+  // ------------------------------------------------------------ handler helpers
+
+  /** Kernel work inside a handler that happens before the handler's base cost (e.g. its own rdtscl). */
+  work(cycles: number): void {
+    if (this.current) this.current.handlerCycles += cycles;
+    this.ledger.handler += cycles;
+  }
+
+  /** The calling thread sleeps: the clock advances, the cycle counter does not. */
+  block(micros: number): void {
+    const blocked = blockedMicros(this.profile, micros, this.nowMicros() - this.clockStart, this.jiffies);
+    this.ledger.blockedMicros += blocked;
+    if (this.current) this.current.blockedMicros += blocked;
+  }
+
+  /** copy_from_user: the bytes, or EFAULT. Charged per byte. */
+  copyIn(ptr: number, len: number): Uint8Array {
+    const b = this.mem.read(ptr, len);
+    if (!b) throw new KernelError(E.EFAULT);
+    if (this.current) this.current.bytesIn += len;
+    return b;
+  }
+
+  /** copy_to_user: writes or raises EFAULT. Charged per byte. */
+  copyOut(ptr: number, bytes: Uint8Array): void {
+    if (!this.mem.write(ptr, bytes)) throw new KernelError(E.EFAULT);
+    if (this.current) this.current.bytesOut += bytes.length;
+  }
+
+  /** get_user of a 32-bit word. */
+  getU32(ptr: number): number {
+    const v = this.mem.readU32(ptr);
+    if (v === null) throw new KernelError(E.EFAULT);
+    if (this.current) this.current.bytesIn += 4;
+    return v;
+  }
+
+  /** put_user of a 32-bit word. */
+  putU32(ptr: number, value: number): void {
+    if (!this.mem.writeU32(ptr, value)) throw new KernelError(E.EFAULT);
+    if (this.current) this.current.bytesOut += 4;
+  }
+
+  /** getname(): a path from the guest, or EFAULT / ENAMETOOLONG. */
+  path(ptr: number): string {
+    const s = this.mem.readCString(ptr, 4096);
+    if (s === null) throw new KernelError(E.EFAULT);
+    if (s === undefined) throw new KernelError(E.ENAMETOOLONG);
+    if (this.current) this.current.bytesIn += s.length + 1;
+    return s;
+  }
+
+  /** The guest asked to end (exit, exit_group, or an exit inside a batch). */
+  terminate(status: number): void {
+    this.exitStatus ??= status & 0xff;
+  }
+}
+
+export const describeResult = (result: number) => (isError(result) ? `-1 ${errnoName(-result)}` : String(result));

@@ -1,0 +1,69 @@
+// The syscall table: wires the family files into one number → spec map per personality.
+//
+// The paper's kernel (Linux 2.4) left 240 free, so the multi-call went there and the
+// specialized calls above it. Today's i386 table uses those numbers (240 is futex), so
+// the `modern` personality keeps every real number and moves the batch family above
+// the highest real call.
+import type { Kernel } from './kernel.js';
+import type { SyscallSpec } from './syscall.js';
+import { fsCalls } from './sys/fs.js';
+import { memoryCalls } from './sys/memory.js';
+import { processCalls } from './sys/process.js';
+import { timeCalls } from './sys/time.js';
+import { MEASURE_CALLS } from './sys/measure.js';
+
+export type PersonalityName = 'paper' | 'modern';
+
+export interface Personality {
+  name: PersonalityName;
+  description: string;
+  table: Map<number, SyscallSpec<Kernel>>;
+  /** Number of the multi-call in this personality. */
+  multicallNr: number;
+  /** First number of the specialized calls. */
+  specializedBase: number;
+  /** Highest number a specialized call may take. */
+  specializedLimit: number;
+}
+
+/** Real Linux i386 calls that are not modelled: they return -ENOSYS and say so once. */
+export const UNIMPLEMENTED: [number, string][] = [
+  [2, 'fork'], [7, 'waitpid'], [8, 'creat'], [9, 'link'], [11, 'execve'], [12, 'chdir'], [14, 'mknod'],
+  [15, 'chmod'], [33, 'access'], [37, 'kill'], [38, 'rename'], [39, 'mkdir'], [40, 'rmdir'], [41, 'dup'],
+  [42, 'pipe'], [54, 'ioctl'], [55, 'fcntl'], [63, 'dup2'], [90, 'mmap'], [91, 'munmap'], [102, 'socketcall'],
+  [106, 'stat'], [108, 'fstat'], [114, 'wait4'], [117, 'ipc'], [120, 'clone'], [122, 'uname'],
+  [125, 'mprotect'], [140, '_llseek'], [145, 'readv'], [146, 'writev'], [168, 'poll'], [174, 'rt_sigaction'],
+  [175, 'rt_sigprocmask'], [180, 'pread64'], [181, 'pwrite64'], [183, 'getcwd'], [192, 'mmap2'],
+  [195, 'stat64'], [197, 'fstat64'], [240, 'futex'], [243, 'set_thread_area'], [258, 'set_tid_address'],
+  [265, 'clock_gettime'], [295, 'openat'], [375, 'membarrier'], [384, 'arch_prctl'], [403, 'clock_gettime64'],
+];
+
+/** Every modelled call that keeps its real Linux i386 number. */
+export const LINUX_CALLS: SyscallSpec<Kernel>[] = [...processCalls, ...fsCalls, ...timeCalls, ...memoryCalls];
+
+/** The highest number of today's i386 table (Linux 6.x). */
+const HIGHEST_REAL_I386 = 462;
+
+function build(calls: SyscallSpec<Kernel>[]): Map<number, SyscallSpec<Kernel>> {
+  const table = new Map<number, SyscallSpec<Kernel>>();
+  for (const c of calls) {
+    if (table.has(c.nr)) throw new Error(`syscall table: ${c.name} and ${table.get(c.nr)!.name} share number ${c.nr}`);
+    table.set(c.nr, c);
+  }
+  return table;
+}
+
+export function personality(name: PersonalityName, extra: SyscallSpec<Kernel>[] = []): Personality {
+  const calls = [...LINUX_CALLS, ...MEASURE_CALLS, ...extra];
+  if (name === 'paper') {
+    return {
+      name, description: 'Linux 2.4 numbering: multi-call at 240, specialized calls from 241',
+      table: build(calls), multicallNr: 240, specializedBase: 241, specializedLimit: 251,
+    };
+  }
+  return {
+    name, description: `today's i386 numbering: real calls keep their numbers, the batch family starts at ${HIGHEST_REAL_I386 + 38}`,
+    table: build(calls), multicallNr: HIGHEST_REAL_I386 + 38, specializedBase: HIGHEST_REAL_I386 + 39,
+    specializedLimit: HIGHEST_REAL_I386 + 99,
+  };
+}
