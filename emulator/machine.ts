@@ -56,6 +56,7 @@ export class Machine {
   private readonly blockInsns = new Map<string, Instruction[]>();
   private fault: Extract<Outcome, { kind: 'signaled' }> | undefined;
   private faultAddress: number | undefined;
+  private faultEip: number | undefined;
   private pendingRdtsc = -1;
   private readonly entry: number;
   private readonly esp: number;
@@ -201,6 +202,7 @@ export class Machine {
 
   private onBadAccess(address: number): boolean {
     this.faultAddress = address;
+    this.faultEip = this.uc.regRead(X86_REG.EIP); // exact here; after the stop it may be the block's start
     return false; // stop: Unicorn returns the matching error from uc_emu_start
   }
 
@@ -234,15 +236,34 @@ export class Machine {
     return { outcome, exitCode, kernel: this.kernel, blocks };
   }
 
+  /**
+   * Unicorn 2.0 leaves eip at the start of the block when a memory access faults (the
+   * registers are current; only eip is stale). The faulting instruction is found by
+   * running the block's instructions one at a time from the current state until one
+   * faults at the same address. The guest is dead, so what the probes change is moot.
+   */
+  private locateMemoryFault(staleEip: number, address: number | undefined): number {
+    const b = this.hooks.block;
+    for (const insn of this.decodeBlock(b.address, b.size).filter((i) => i.address >= staleEip)) {
+      this.faultAddress = undefined;
+      const err = this.uc.emuStart(insn.address, 0xffffffff, 1);
+      if (err !== UC_ERR.OK && this.faultAddress === address) return insn.address;
+    }
+    return staleEip;
+  }
+
   private classifyError(err: number): void {
-    const eip = this.uc.regRead(X86_REG.EIP);
     const address = this.faultAddress;
+    const stale = this.faultEip ?? this.uc.regRead(X86_REG.EIP);
+    const fetch = err === UC_ERR.FETCH_UNMAPPED || err === UC_ERR.FETCH_PROT;
+    const data = [UC_ERR.READ_UNMAPPED, UC_ERR.WRITE_UNMAPPED, UC_ERR.READ_PROT, UC_ERR.WRITE_PROT].includes(err as never);
+    const eip = data ? this.locateMemoryFault(stale, address) : stale;
     switch (err) {
       case UC_ERR.READ_UNMAPPED: case UC_ERR.WRITE_UNMAPPED: case UC_ERR.FETCH_UNMAPPED:
-        return this.stopWithSignal('SIGSEGV', err === UC_ERR.FETCH_UNMAPPED ? address ?? eip : eip,
+        return this.stopWithSignal('SIGSEGV', fetch ? address ?? eip : eip,
           `${['read from', 'write to', 'fetch from'][err - UC_ERR.READ_UNMAPPED]} unmapped memory`, address);
       case UC_ERR.WRITE_PROT: case UC_ERR.READ_PROT: case UC_ERR.FETCH_PROT:
-        return this.stopWithSignal('SIGSEGV', err === UC_ERR.FETCH_PROT ? address ?? eip : eip,
+        return this.stopWithSignal('SIGSEGV', fetch ? address ?? eip : eip,
           `${{ [UC_ERR.WRITE_PROT]: 'write to', [UC_ERR.READ_PROT]: 'read from', [UC_ERR.FETCH_PROT]: 'execute' }[err]} protected memory`, address);
       case UC_ERR.INSN_INVALID:
         return this.stopWithSignal('SIGILL', eip, 'invalid instruction');

@@ -144,9 +144,9 @@ export class Unicorn {
     check('uc_reg_write', api.regWrite(this.handle, reg, this.scratch) as number);
   }
 
-  /** Runs from `begin`; returns the Unicorn error code that ended the run (0: stopped cleanly). */
-  emuStart(begin: number, until: number): number {
-    return api.emuStart(this.handle, begin, until, 0, 0) as number;
+  /** Runs from `begin` (at most `count` instructions when given); returns the error code that ended the run. */
+  emuStart(begin: number, until: number, count = 0): number {
+    return api.emuStart(this.handle, begin, until, 0, count) as number;
   }
 
   emuStop(): void {

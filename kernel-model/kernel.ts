@@ -115,11 +115,15 @@ export class Kernel {
     return this.exitStatus !== undefined;
   }
 
-  /** Brings user cycles up to date: `instructions` executed so far, traps included. */
-  syncUser(instructions: number): void {
+  /**
+   * Brings user cycles up to date: `instructions` executed so far, traps included. The
+   * int 0x80 of each crossing is the trap itself, charged as entry, not as user work;
+   * `trapping` says the last instruction counted is a trap not yet entered.
+   */
+  syncUser(instructions: number, trapping = false): void {
     this.ledger.instructions = instructions;
-    // The int 0x80 of each crossing is the trap itself, charged as entry, not as user work.
-    this.ledger.userCycles = userCycles(this.profile, instructions - this.ledger.crossings, this.rdtscs);
+    const traps = this.ledger.crossings + (trapping ? 1 : 0);
+    this.ledger.userCycles = userCycles(this.profile, instructions - traps, this.rdtscs);
   }
 
   /** The guest's rdtsc: the cycle counter once this rdtsc has completed. */
@@ -141,7 +145,7 @@ export class Kernel {
 
   /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
   crossing(user: UserRegs, instructions: number): number {
-    this.syncUser(instructions);
+    this.syncUser(instructions, true);
     const userInstructions = instructions - this.seqInstructions;
     this.seqInstructions = instructions;
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();

@@ -92,7 +92,11 @@ export function formatResult(rec: SyscallRecord): string {
 /** Decodes arguments into strings: input kinds now (`phase` in), output kinds later. */
 export function decodeArgs(rec: SyscallRecord, mem: GuestMemory, phase: 'in' | 'out', into: string[] = []): string[] {
   const specs = rec.spec?.args ?? [];
+  // Like strace, open's mode is shown only when O_CREAT makes it mean something.
+  const flagsAt = specs.findIndex((s) => s.kind === 'oflags');
+  const modeUnused = flagsAt >= 0 && !(rec.args[flagsAt] & O.CREAT);
   specs.forEach((spec, i) => {
+    if (spec.kind === 'mode' && modeUnused) return;
     if (OUT_KINDS.has(spec.kind) === (phase === 'out')) into[i] = formatValue(spec, rec.args, rec.result, mem, i);
   });
   if (!rec.spec) rec.args.forEach((a, i) => { into[i] ??= hex(a); });
@@ -100,7 +104,7 @@ export function decodeArgs(rec: SyscallRecord, mem: GuestMemory, phase: 'in' | '
 }
 
 export function straceLine(rec: SyscallRecord, decoded: string[]): string {
-  const shown = rec.spec ? decoded.slice(0, rec.spec.args.length) : decoded.slice(0, 6);
+  const shown = (rec.spec ? decoded.slice(0, rec.spec.args.length) : decoded.slice(0, 6)).filter((d) => d !== undefined);
   return `${'  '.repeat(rec.depth)}${rec.name}(${shown.join(', ')}) = ${formatResult(rec)}`;
 }
 

@@ -1,0 +1,57 @@
+// syscluster run <guest> [args...]: run one guest with its own exit code.
+import fs from 'node:fs';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { describeOutcome, runGuest } from '../../emulator/machine.js';
+import { HostFileSystem, hostStdio } from '../../kernel-model/vfs.js';
+import { StraceTracer } from '../../trace/strace.js';
+import { formatLedger } from '../../trace/summary.js';
+import { BadInput, choosePersonality, openOutput, platform, readGuest, runOptions, writeOutput } from '../common.js';
+
+export const command = 'run <guest> [args..]';
+export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
+
+export function builder(y: Argv) {
+  return y
+    .positional('guest', { type: 'string', demandOption: true, describe: 'an i386 ELF file, or a built-in guest (hello, cat, copy, ...)' })
+    .positional('args', { type: 'string', array: true, default: [], describe: 'arguments for the guest' })
+    .options({
+      ...runOptions,
+      root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
+      strace: { type: 'boolean', default: false, describe: 'print each call on stderr as strace would' },
+      'strace-out': { type: 'string', describe: 'write the strace lines to this file instead (like strace -o)' },
+      summary: { type: 'boolean', default: false, describe: 'print the cycle ledger on stderr at the end' },
+      'json-summary': { type: 'string', describe: 'write the ledger as JSON to this file' },
+    })
+    .example('$0 run hello', 'run the built-in hello guest')
+    .example('$0 run copy in.txt out.txt 512 --strace --root /tmp/work', 'copy a file inside /tmp/work, showing each call')
+    .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(a: Args): Promise<void> {
+  const guest = readGuest(a.guest);
+  const profile = platform(a.platform);
+  const pers = choosePersonality(a.personality);
+  let root: HostFileSystem;
+  try {
+    root = new HostFileSystem(a.root);
+  } catch {
+    throw new BadInput(`--root ${a.root}: no such directory`);
+  }
+  const err = (line: string) => process.stderr.write(line + '\n');
+  const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
+  const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');
+  if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality, platform ${profile.name}`);
+  const r = await runGuest(guest.bytes, guest.name, {
+    argv: [guest.name, ...(a.args ?? []).map(String)], profile, personality: pers, fs: root, stdio: hostStdio,
+    maxInstructions: a.maxInstructions, jiffies: a.jiffies, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [],
+  });
+  if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
+  if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
+  if (a.jsonSummary) {
+    writeOutput(a.jsonSummary, JSON.stringify({ guest: guest.name, platform: profile.name, personality: pers.name,
+      outcome: r.outcome, exit_code: r.exitCode, ledger: r.kernel.ledger.toJSON() }, null, 2) + '\n');
+  }
+  process.exitCode = r.exitCode;
+}

@@ -1,0 +1,83 @@
+// What the command handlers share: reading a guest, choosing a platform and a
+// personality, and turning bad input into one line and exit code 2.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BadInput } from '../emulator/elf.js';
+import type { PlatformProfile } from '../kernel-model/cost.js';
+import { ProfileError, loadProfile } from '../kernel-model/platform.js';
+import { personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+
+export { BadInput };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The built guests: guest/build beside dist/. */
+export const GUEST_DIR = path.resolve(here, '../../guest/build');
+
+/** A path, or the name of a built-in guest (hello, cat, copy, ...). */
+export function readGuest(spec: string): { bytes: Uint8Array; name: string; path: string } {
+  const builtin = path.join(GUEST_DIR, spec);
+  const file = !fs.existsSync(spec) && /^[a-z0-9_-]+$/.test(spec) && fs.existsSync(builtin) ? builtin : spec;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new BadInput(`${spec}: no such file (and no built-in guest of that name)`);
+  }
+  if (st.isDirectory()) throw new BadInput(`${spec}: is a directory, not an ELF executable`);
+  try {
+    return { bytes: fs.readFileSync(file), name: spec, path: file };
+  } catch (err) {
+    throw new BadInput(`${spec}: cannot read (${(err as { code?: string }).code ?? err})`);
+  }
+}
+
+/** Every syscall name a profile may price. */
+export function knownCallNames(): Set<string> {
+  const names = new Set<string>();
+  for (const p of ['paper', 'modern'] as const) for (const s of personality(p).table.values()) names.add(s.name);
+  for (const [, n] of UNIMPLEMENTED) names.add(n);
+  return names;
+}
+
+export function platform(nameOrPath: string): PlatformProfile {
+  try {
+    return loadProfile(nameOrPath, knownCallNames());
+  } catch (err) {
+    if (err instanceof ProfileError) throw new BadInput(err.message);
+    throw err;
+  }
+}
+
+export function choosePersonality(name: string): Personality {
+  if (name !== 'paper' && name !== 'modern') throw new BadInput(`unknown personality "${name}" (paper or modern)`);
+  return personality(name as PersonalityName);
+}
+
+/** Common options of commands that run guests. */
+export const runOptions = {
+  platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
+  personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
+  'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
+  jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
+} as const;
+
+/** Writes a file, creating its folder; a failure is bad input (exit 2), not a crash. */
+export function writeOutput(file: string, text: string): void {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, text);
+  } catch (err) {
+    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+  }
+}
+
+/** Opens a file for writing (an fd), creating its folder; a failure is bad input. */
+export function openOutput(file: string): number {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return fs.openSync(file, 'w');
+  } catch (err) {
+    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+  }
+}

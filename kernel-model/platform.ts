@@ -1,0 +1,81 @@
+// Platform profiles: built-in ones live in platforms/*.json; a user may pass a file.
+// Every field is checked, and a bad one is named in a one-line error.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PlatformProfile } from './cost.js';
+
+export class ProfileError extends Error {}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** dist/kernel-model → the repository's platforms/ folder. */
+export const PLATFORM_DIR = path.resolve(here, '../../platforms');
+export const DEFAULT_PLATFORM = 'p2-266';
+
+export function builtinPlatforms(): string[] {
+  return fs.readdirSync(PLATFORM_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** The shape every profile must have: each leaf is a non-negative number, except where noted. */
+const NUMERIC_FIELDS = [
+  'clock_mhz', 'user.cycles_per_instruction', 'user.rdtsc_extra_cycles',
+  'boundary.entry_cycles', 'boundary.exit_cycles', 'boundary.cr3_switch_cycles', 'dispatch_cycles',
+  'copy.from_user_cycles_per_byte', 'copy.to_user_cycles_per_byte',
+  'multicall.base_cycles', 'multicall.per_entry_cycles',
+  'specialized.base_cycles', 'specialized.inlined_step_saving_cycles', 'timer.hz',
+];
+
+function at(obj: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+/**
+ * Validates a parsed profile. `knownCalls` are the syscall names handler_cycles may use.
+ */
+export function validateProfile(raw: unknown, where: string, knownCalls: Set<string>): PlatformProfile {
+  const fail = (field: string, why: string): never => { throw new ProfileError(`${where}: field "${field}" ${why}`); };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ProfileError(`${where}: a profile must be a JSON object`);
+  for (const f of ['name', 'description']) if (typeof at(raw, f) !== 'string') fail(f, 'is missing or not a string');
+  for (const f of NUMERIC_FIELDS) {
+    const v = at(raw, f);
+    if (v === undefined) fail(f, 'is missing');
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(f, `must be a number, not ${JSON.stringify(v)}`);
+    if ((v as number) < 0) fail(f, `must not be negative (${v})`);
+  }
+  if ((at(raw, 'clock_mhz') as number) === 0) fail('clock_mhz', 'must be above zero');
+  if ((at(raw, 'timer.hz') as number) === 0) fail('timer.hz', 'must be above zero');
+  const handlers = at(raw, 'handler_cycles');
+  if (!handlers || typeof handlers !== 'object' || Array.isArray(handlers)) fail('handler_cycles', 'is missing or not an object');
+  for (const [name, v] of Object.entries(handlers as Record<string, unknown>)) {
+    if (name !== 'default' && !knownCalls.has(name)) fail(`handler_cycles.${name}`, 'names no known syscall');
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`handler_cycles.${name}`, `must be a number, not ${JSON.stringify(v)}`);
+    if ((v as number) < 0) fail(`handler_cycles.${name}`, `must not be negative (${v})`);
+  }
+  if (typeof (handlers as Record<string, unknown>).default !== 'number') fail('handler_cycles.default', 'is missing');
+  const sources = at(raw, 'sources');
+  if (sources !== undefined && (typeof sources !== 'object' || Array.isArray(sources))) fail('sources', 'must be an object of strings');
+  return { ...(raw as PlatformProfile), sources: (sources ?? {}) as Record<string, string> };
+}
+
+/** A built-in name (p2-266) or a path to a JSON file. */
+export function loadProfile(nameOrPath: string, knownCalls: Set<string>): PlatformProfile {
+  const builtin = path.join(PLATFORM_DIR, `${nameOrPath}.json`);
+  const file = /^[a-z0-9-]+$/.test(nameOrPath) && fs.existsSync(builtin) ? builtin : nameOrPath;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' && !nameOrPath.includes('/') && !nameOrPath.endsWith('.json')) {
+      throw new ProfileError(`unknown platform "${nameOrPath}" (built-in: ${builtinPlatforms().join(', ')}; or give a JSON file)`);
+    }
+    throw new ProfileError(`cannot read platform file ${file}: ${code ?? String(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ProfileError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  return validateProfile(raw, file, knownCalls);
+}

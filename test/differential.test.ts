@@ -1,0 +1,88 @@
+// Differential tests against a Linux ABI we did not write: each guest runs under
+// `qemu-i386 -strace` and under `syscluster run --strace`; the calls, their order and
+// results, standard output, the exit code and every written file must agree.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { E, type ErrnoName } from '../kernel-model/errno.js';
+import { GUEST, cli, tmpdir } from './helpers.js';
+
+interface Call { name: string; result: number | null }
+
+/**
+ * qemu's -strace lines: `1234 open("in",O_RDONLY) = 3`, `... = -1 errno=2 (...)`,
+ * `1234 exit(0)`, `1234 Unknown syscall 999`. qemu-user writes its log through a host
+ * fd it opened first, fd 3, which the guest shares: every descriptor the guest opens
+ * comes out one higher than on a kernel of its own, so open's results are shifted back.
+ */
+function parseQemu(log: string): Call[] {
+  const calls: Call[] = [];
+  for (const line of log.split('\n')) {
+    const unknown = /^\d+ Unknown syscall (\d+)$/.exec(line);
+    if (unknown) { calls.push({ name: `syscall_${unknown[1]}`, result: -E.ENOSYS }); continue; }
+    const exit = /^\d+ (exit|exit_group)\(.*\)$/.exec(line);
+    if (exit) { calls.push({ name: exit[1], result: null }); continue; }
+    const m = /^\d+ (\w+)\(.*\) = (-?\d+|0x[0-9a-f]+)(?: errno=(\d+) .*)?$/.exec(line);
+    if (!m) continue;
+    const [, name, value, errno] = m;
+    let result = errno ? -Number(errno) : Number(value);
+    if (name === 'open' && result >= 4) result -= 1; // qemu's own log file holds fd 3
+    calls.push({ name, result });
+  }
+  return calls;
+}
+
+/** Our --strace lines: `open("in", O_RDONLY) = 3`, `... = -1 ENOENT (...)`, `exit(0) = ?`. */
+function parseOurs(stderr: string): Call[] {
+  const calls: Call[] = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^(\w+)\((.*)\) = (.*)$/.exec(line);
+    if (!m) continue;
+    const [, name, , result] = m;
+    const err = /^-1 (E[A-Z]+)/.exec(result);
+    calls.push({ name, result: result === '?' ? null : err ? -E[err[1] as ErrnoName] : Number(result) });
+  }
+  return calls;
+}
+
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fs.readdirSync(dir).sort()) out[f] = fs.readFileSync(path.join(dir, f)).toString('base64');
+  return out;
+}
+
+const input = Buffer.from(Array.from({ length: 10000 }, (_, i) => String.fromCharCode(32 + ((i * 13) % 95))).join(''));
+
+function compare(guest: string, args: string[], stdin = '') {
+  const qdir = tmpdir('syscluster-qemu-'), odir = tmpdir('syscluster-ours-');
+  for (const d of [qdir, odir]) fs.writeFileSync(path.join(d, 'in.txt'), input);
+  const log = path.join(tmpdir('syscluster-log-'), 'strace.log');
+  const q = spawnSync('qemu-i386', ['-strace', '-D', log, GUEST(guest), ...args], { cwd: qdir, input: stdin, encoding: 'latin1' });
+  assert.is(q.error, undefined, 'qemu-i386 must be installed (./setup.sh installs qemu-user)');
+  const ours = path.join(tmpdir('syscluster-log-'), 'strace.log');
+  const o = cli(['run', GUEST(guest), ...args, '--root', odir, '--strace-out', ours], { input: stdin });
+  const qemuCalls = parseQemu(fs.readFileSync(log, 'latin1'));
+  const ourCalls = parseOurs(fs.readFileSync(ours, 'latin1'));
+  assert.ok(qemuCalls.length > 0, 'qemu printed calls');
+  assert.equal(ourCalls, qemuCalls, 'same calls, order and results');
+  assert.is(o.stdout, q.stdout, 'same standard output');
+  assert.is(o.stderr.replace(/^syscluster: unknown syscall.*\n/gm, ''), q.stderr, 'same standard error');
+  assert.is(o.status, q.status, 'same exit code');
+  assert.equal(snapshot(odir), snapshot(qdir), 'byte-identical files');
+}
+
+const diff = suite('qemu-i386 -strace agrees');
+
+diff('hello', () => compare('hello', []));
+diff('cat from standard input', () => compare('cat', ['100'], 'typed on stdin\nsecond line\n'));
+diff('cat of a file, twice, block size 333', () => compare('cat', ['333', 'in.txt', 'in.txt']));
+diff('cat of a missing file', () => compare('cat', ['4096', 'missing.txt']));
+diff('copy, default block size', () => compare('copy', ['in.txt', 'out.txt']));
+diff('copy, block size 1000', () => compare('copy', ['in.txt', 'out.txt', '1000']));
+diff('copy of a missing input', () => compare('copy', ['nothere.txt', 'out.txt']));
+diff('copy into a path that cannot be created', () => compare('copy', ['in.txt', 'no/such/dir/out.txt']));
+diff('an unknown syscall number', () => compare('crash', ['enosys']));
+
+diff.run();
