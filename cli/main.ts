@@ -3,10 +3,11 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
+import * as bench from './commands/bench.js';
 import * as run from './commands/run.js';
 import * as syscalls from './commands/syscalls.js';
 
-const commands = [run, syscalls];
+const commands = [run, syscalls, bench];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);

@@ -2,16 +2,14 @@
 // on Unicorn until the guest exits, faults, or passes its instruction limit. Every
 // `int 0x80` goes to the kernel model; every other trap ends the guest as Linux would.
 import { Kernel, type KernelOptions, type Tracer } from '../kernel-model/kernel.js';
-import { PROT } from '../kernel-model/memory.js';
 import type { UserRegs } from '../kernel-model/boundary.js';
 import { Disassembler, formatInstruction, type Instruction } from './disasm.js';
-import { BadInput, PAGE_SIZE, PF_R, PF_W, PF_X, USER_TOP, pageDown, pageUp, parseElf, type ElfImage } from './elf.js';
+import { PAGE_SIZE, PF_X, pageUp, type ElfImage } from './elf.js';
+import { loadImage } from './loader.js';
 import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX } from './native.js';
 import { UC_ERR, Unicorn, X86_REG, errorText } from './unicorn.js';
 
-export const STACK_TOP = USER_TOP;
-export const STACK_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;
 
 // Linux's user-mode selectors (i386): the emulated CPU runs flat, so the frame shows these.
@@ -58,14 +56,13 @@ export class Machine {
   private faultAddress: number | undefined;
   private faultEip: number | undefined;
   private pendingRdtsc = -1;
+  private readonly rdtscSites = new Set<number>();
   private readonly entry: number;
   private readonly esp: number;
 
   constructor(file: Uint8Array, name: string, private readonly dis: Disassembler, o: RunOptions) {
-    this.image = parseElf(file, name);
     try {
-      this.loadSegments(file);
-      this.esp = this.buildStack(o.argv, o.envp ?? []);
+      ({ image: this.image, esp: this.esp } = loadImage(this.mem, file, name, o.argv, o.envp ?? []));
     } catch (err) {
       this.uc.close();
       throw err;
@@ -79,45 +76,6 @@ export class Machine {
     this.hookRdtsc(file);
   }
 
-  private loadSegments(file: Uint8Array): void {
-    for (const s of this.image.segments) {
-      const start = pageDown(s.vaddr), end = pageUp(s.vaddr + s.memsz);
-      if (!this.mem.map(start, end - start, PROT.READ | PROT.WRITE)) {
-        throw new BadInput(`segment at 0x${s.vaddr.toString(16)} cannot be mapped`);
-      }
-      this.mem.poke(s.vaddr, file.subarray(s.offset, s.offset + s.filesz)); // the rest stays zero (bss)
-      const prot = (s.flags & PF_R ? PROT.READ : 0) | (s.flags & PF_W ? PROT.WRITE : 0) | (s.flags & PF_X ? PROT.EXEC : 0);
-      this.mem.protect(start, end - start, prot);
-    }
-  }
-
-  /** The i386 System V initial stack: argc, argv, envp, auxv, then the strings. */
-  private buildStack(argv: string[], envp: string[]): number {
-    const base = STACK_TOP - STACK_BYTES;
-    this.mem.map(base, STACK_BYTES, PROT.READ | PROT.WRITE);
-    let sp = STACK_TOP - 16;
-    const push = (bytes: Uint8Array) => { sp -= bytes.length; this.mem.poke(sp, bytes); return sp; };
-    const pushString = (s: string) => push(Buffer.from(s + '\0', 'latin1'));
-    const execfn = pushString(argv[0] ?? '');
-    const argvPtrs = argv.map(pushString);
-    const envPtrs = envp.map(pushString);
-    const platform = pushString('i686');
-    // AT_RANDOM: fixed bytes, so that runs are reproducible.
-    const random = push(Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff));
-    const ph = this.image;
-    const auxv: [number, number][] = [
-      [3, ph.phdrAddress], [4, ph.phentsize], [5, ph.phnum], [6, PAGE_SIZE], [7, 0], [8, 0], [9, ph.entry],
-      [11, 0], [12, 0], [13, 0], [14, 0], [15, platform], [16, 0], [17, 100], [23, 0], [25, random],
-      [31, execfn], [0, 0],
-    ];
-    const words = [argv.length, ...argvPtrs, 0, ...envPtrs, 0, ...auxv.flat()];
-    sp = Math.floor((sp - words.length * 4) / 16) * 16;
-    const vec = Buffer.alloc(words.length * 4);
-    words.forEach((w, i) => vec.writeUInt32LE(w >>> 0, i * 4));
-    this.mem.poke(sp, vec);
-    return sp;
-  }
-
   /** Instructions of a translated block, decoded once. */
   decodeBlock(address: number, size: number): Instruction[] {
     const key = `${address}:${size}`;
@@ -126,6 +84,12 @@ export class Machine {
       const bytes = new Uint8Array(size);
       insns = this.uc.memReadInto(address, bytes) === 0 ? this.dis.disasm(bytes, address) : [];
       this.blockInsns.set(key, insns);
+      for (const i of insns) {
+        if (i.mnemonic === 'rdtsc' && !this.rdtscSites.has(i.address)) {
+          this.rdtscSites.add(i.address);
+          this.kernel.warn(`syscluster: rdtsc at 0x${i.address.toString(16)} was not found before the run (code written at run time?): it reads the host's counter`);
+        }
+      }
     }
     return insns;
   }
@@ -134,7 +98,7 @@ export class Machine {
   private executedBefore(eip: number): number {
     const b = this.hooks.block;
     const after = this.decodeBlock(b.address, b.size).filter((i) => i.address >= eip).length;
-    return Number(this.hooks.instructions) - after;
+    return this.hooks.instructions - after;
   }
 
   /** Decodes the instruction at an address, for messages and traces. */
@@ -145,18 +109,16 @@ export class Machine {
 
   /**
    * rdtsc reads the simulated cycle counter. Unicorn cannot hook the instruction itself,
-   * so every 0F 31 in executable memory gets a code hook: the hook at the rdtsc marks it
-   * as running (a hook fires only on an instruction boundary, so 0F 31 there is rdtsc),
-   * and the hook on the next instruction overwrites edx:eax.
+   * so each rdtsc found by a linear sweep of the executable segments gets two code
+   * hooks: one on the rdtsc marks it as running, one on the next instruction overwrites
+   * edx:eax. Code hooks exist only where rdtsc does: any code hook slows Unicorn down.
    */
   private hookRdtsc(file: Uint8Array): void {
     for (const s of this.image.segments) {
       if (!(s.flags & PF_X)) continue;
-      const code = file.subarray(s.offset, s.offset + s.filesz);
-      for (let i = code.indexOf(0x0f); i >= 0 && i + 1 < code.length; i = code.indexOf(0x0f, i + 1)) {
-        if (code[i + 1] !== 0x31) continue;
-        const at = s.vaddr + i;
-        this.uc.hookCode(at, at, (_a, size) => { if (size === 2) this.pendingRdtsc = at + 2; });
+      for (const at of findRdtsc(this.dis, file.subarray(s.offset, s.offset + s.filesz), s.vaddr)) {
+        this.rdtscSites.add(at);
+        this.uc.hookCode(at, at, () => { this.pendingRdtsc = at + 2; });
         this.uc.hookCode(at + 2, at + 2, () => {
           if (this.pendingRdtsc !== at + 2) return;
           this.pendingRdtsc = -1;
@@ -179,7 +141,7 @@ export class Machine {
 
   private onInterrupt(intno: number): void {
     if (intno === 0x80) {
-      const result = this.kernel.crossing(this.userRegs(), Number(this.hooks.instructions));
+      const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions);
       this.hooks.setResult(result);
       if (this.kernel.exited) this.uc.emuStop();
       return;
@@ -224,10 +186,10 @@ export class Machine {
     let outcome: Outcome;
     if (this.kernel.exited) outcome = { kind: 'exited', status: this.kernel.exitStatus! };
     else if (this.fault) outcome = this.fault;
-    else if (this.hooks.limitHit) outcome = { kind: 'limit', instructions: Number(this.hooks.instructions) };
+    else if (this.hooks.limitHit) outcome = { kind: 'limit', instructions: this.hooks.instructions };
     else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
-    if (outcome.kind === 'signaled') this.hooks.instructions = BigInt(this.executedBefore(outcome.eip));
-    this.kernel.syncUser(Number(this.hooks.instructions));
+    if (outcome.kind === 'signaled') this.hooks.instructions = this.executedBefore(outcome.eip);
+    this.kernel.syncUser(this.hooks.instructions);
     const exitCode = outcome.kind === 'exited' ? outcome.status
       : outcome.kind === 'limit' ? 128 + SIGNALS.SIGXCPU : 128 + SIGNALS[outcome.signal];
     const blocks = this.hooks.distinctBlocks();
@@ -290,4 +252,22 @@ export function describeOutcome(o: Outcome): string {
       return `killed by ${o.signal}: ${o.why} at eip 0x${o.eip.toString(16)}${insn}${addr}`;
     }
   }
+}
+
+/** Addresses of rdtsc instructions in a code segment, by linear sweep (skipping undecodable bytes). */
+export function findRdtsc(dis: Disassembler, code: Uint8Array, base: number): number[] {
+  const found: number[] = [];
+  const CHUNK = 4096;
+  for (let off = 0; off < code.length;) {
+    const insns = dis.disasm(code.subarray(off, Math.min(code.length, off + CHUNK + 15)), base + off);
+    if (insns.length === 0) { off++; continue; }
+    let end = off;
+    for (const i of insns) {
+      if (i.address - base >= off + CHUNK) break;
+      if (i.mnemonic === 'rdtsc') found.push(i.address);
+      end = i.address - base + i.size;
+    }
+    off = end;
+  }
+  return found;
 }

@@ -11,14 +11,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const LIBRARY = path.resolve(here, '../../build/native/libscboundary.so');
 
 /** Registers in the order of the shared frame (sc_state.regs). */
-export const FRAME_REGS = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags',
-  'cs', 'ds', 'es', 'ss', 'fs', 'gs'] as const;
+export const FRAME_REGS = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags'] as const;
 export type FrameReg = typeof FRAME_REGS[number];
 export const REG_INDEX = Object.fromEntries(FRAME_REGS.map((r, i) => [r, i])) as Record<FrameReg, number>;
 
 // Byte offsets in struct sc_state.
-const OFF = { instructions: 0, limit: 8, blockAddress: 16, blockSize: 24, blockInsns: 28,
-  limitHit: 32, writeEax: 36, regs: 40 } as const;
+const OFF = { instructions: 0, limit: 8, limitHit: 16, writeEax: 20, regs: 24 } as const;
 const STATE_SIZE = OFF.regs + 4 * FRAME_REGS.length;
 
 let lib: ReturnType<typeof loadLibrary> | undefined;
@@ -33,6 +31,7 @@ function loadLibrary() {
     DecodeFn, InterruptFn,
     attach: l.func('void *sc_attach(void *uc, void *state, sc_decode_fn *decode, sc_interrupt_fn *interrupt, _Out_ int *err)'),
     blocks: l.func('uint32_t sc_blocks(void *h)'),
+    block: l.func('void sc_block(void *h, _Out_ uint64_t *address, _Out_ uint32_t *size, _Out_ uint32_t *insns)'),
     detach: l.func('void sc_detach(void *h)'),
   };
 }
@@ -61,25 +60,25 @@ export class BoundaryHooks {
     if (!this.handle) throw new UnicornError('sc_attach', err[0], errorText(err[0]));
   }
 
-  get instructions(): bigint {
-    return this.state.readBigUInt64LE(OFF.instructions);
+  /** Instructions executed so far (exact below 2^53, which no run reaches). */
+  get instructions(): number {
+    return this.state.readUInt32LE(OFF.instructions) + this.state.readUInt32LE(OFF.instructions + 4) * 2 ** 32;
   }
 
   /** Corrects the count, e.g. for the part of a block a fault kept from running. */
-  set instructions(value: bigint) {
-    this.state.writeBigUInt64LE(value, OFF.instructions);
+  set instructions(value: number) {
+    this.state.writeBigUInt64LE(BigInt(value), OFF.instructions);
   }
 
   get limitHit(): boolean {
     return this.state.readUInt32LE(OFF.limitHit) !== 0;
   }
 
+  /** The block being executed (a call into the helper: for rdtsc and faults, not per syscall). */
   get block(): { address: number; size: number; insns: number } {
-    return {
-      address: Number(this.state.readBigUInt64LE(OFF.blockAddress)),
-      size: this.state.readUInt32LE(OFF.blockSize),
-      insns: this.state.readUInt32LE(OFF.blockInsns),
-    };
+    const address = [0], size = [0], insns = [0];
+    lib!.block(this.handle, address, size, insns);
+    return { address: Number(address[0]), size: size[0], insns: insns[0] };
   }
 
   /** Sets the syscall result; the helper writes it to eax when the callback returns. */

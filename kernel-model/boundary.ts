@@ -27,7 +27,7 @@ export const PT_REGS_ORDER: (keyof PtRegs)[] = ['ebx', 'ecx', 'edx', 'esi', 'edi
 export const SYSCALL_ARG_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'] as const;
 
 export function syscallArgs(regs: PtRegs): number[] {
-  return SYSCALL_ARG_REGS.map((r) => regs[r]);
+  return [regs.ebx, regs.ecx, regs.edx, regs.esi, regs.edi, regs.ebp]; // SYSCALL_ARG_REGS, unrolled: a hot path
 }
 
 /** Trap + SAVE_ALL: charge the entry and snapshot the frame. */

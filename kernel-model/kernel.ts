@@ -90,7 +90,7 @@ export class Kernel {
   exitStatus: number | undefined;
   private readonly clockStart: number;
   private readonly jiffies: boolean;
-  private readonly warn: (line: string) => void;
+  readonly warn: (line: string) => void;
   private readonly warnedNumbers = new Set<number>();
   private current: SyscallRecord | undefined;
   private depth = 0;

@@ -16,15 +16,15 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-/* Order of the registers in sc_state.regs; emulator/native.ts declares the same list. */
-enum { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI, R_EBP, R_ESP, R_EIP, R_EFLAGS,
-       R_CS, R_DS, R_ES, R_SS, R_FS, R_GS, R_COUNT };
+/* Order of the registers in sc_state.regs; emulator/native.ts declares the same list.
+ * Segment registers are left out: the emulated CPU runs flat, and reading them on every
+ * trap would cost time for values that never change. */
+enum { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI, R_EBP, R_ESP, R_EIP, R_EFLAGS, R_COUNT };
 
 static const int uc_reg_ids[R_COUNT] = {
     UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
     UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP,
-    UC_X86_REG_EIP, UC_X86_REG_EFLAGS, UC_X86_REG_CS, UC_X86_REG_DS,
-    UC_X86_REG_ES, UC_X86_REG_SS, UC_X86_REG_FS, UC_X86_REG_GS,
+    UC_X86_REG_EIP, UC_X86_REG_EFLAGS,
 };
 
 typedef uint32_t (*decode_fn)(uint64_t address, uint32_t size);
@@ -34,9 +34,6 @@ typedef void (*interrupt_fn)(uint32_t intno);
 struct sc_state {
     uint64_t instructions;      /* guest instructions executed, whole blocks counted at entry */
     uint64_t limit;             /* stop once instructions exceed this */
-    uint64_t block_address;     /* the block being executed */
-    uint32_t block_size;
-    uint32_t block_insns;
     uint32_t limit_hit;         /* set when the block hook stopped the guest */
     uint32_t write_eax;         /* set by the interrupt callback to write regs[R_EAX] back */
     uint32_t regs[R_COUNT];     /* registers at the last interrupt */
@@ -48,6 +45,8 @@ struct block_entry {
     uint32_t insns;             /* 0 marks an empty slot: no block has 0 instructions */
 };
 
+#define RECENT 8192 /* a power of two */
+
 struct sc_handle {
     uc_engine *uc;
     struct sc_state *state;
@@ -57,6 +56,9 @@ struct sc_handle {
     uint32_t capacity;          /* a power of two */
     uint32_t used;
     uc_hook block_hook, intr_hook;
+    /* A direct-mapped cache in front of the table, indexed by the block's address. */
+    struct block_entry recent[RECENT];
+    struct block_entry *current; /* the block being executed */
 };
 
 static uint32_t slot_of(uint64_t address, uint32_t size, uint32_t mask)
@@ -89,9 +91,28 @@ static int grow(struct sc_handle *h)
     return 0;
 }
 
+static struct block_entry *lookup(struct sc_handle *h, uint64_t address, uint32_t size);
+
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     struct sc_handle *h = user;
+    struct sc_state *s = h->state;
+    struct block_entry *e = &h->recent[(address >> 1) & (RECENT - 1)];
+    if (e->address != address || e->size != size || e->insns == 0) {
+        e = lookup(h, address, size);
+        h->recent[(address >> 1) & (RECENT - 1)] = *e;
+    }
+    h->current = e; /* sc_block() reads it; nothing else is stored on this hot path */
+    s->instructions += e->insns;
+    if (s->instructions > s->limit) {
+        s->limit_hit = 1;
+        uc_emu_stop(uc);
+    }
+}
+
+/* The table: every block seen, its instruction count decoded once. */
+static struct block_entry *lookup(struct sc_handle *h, uint64_t address, uint32_t size)
+{
     struct block_entry *e = find_slot(h->table, h->capacity, address, size);
     if (e->insns == 0) {
         uint32_t insns = h->decode(address, size);
@@ -104,15 +125,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
         e->insns = insns;
         h->used++;
     }
-    struct sc_state *s = h->state;
-    s->block_address = address;
-    s->block_size = size;
-    s->block_insns = e->insns;
-    s->instructions += e->insns;
-    if (s->instructions > s->limit) {
-        s->limit_hit = 1;
-        uc_emu_stop(uc);
-    }
+    return e;
 }
 
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
@@ -152,6 +165,15 @@ struct sc_handle *sc_attach(uc_engine *uc, struct sc_state *state, decode_fn dec
         return NULL;
     }
     return h;
+}
+
+/* The block being executed: its address, size in bytes and instruction count. */
+void sc_block(struct sc_handle *h, uint64_t *address, uint32_t *size, uint32_t *insns)
+{
+    struct block_entry none = {0, 0, 0}, *e = h->current ? h->current : &none;
+    *address = e->address;
+    *size = e->size;
+    *insns = e->insns;
 }
 
 /* Number of distinct blocks decoded so far (for the benchmark and tests). */

@@ -1,0 +1,72 @@
+// syscluster bench: throughput and memory, each figure beside a reference measured in
+// the same invocation, as a ratio.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { Measurement } from '../../bench/workloads.js';
+
+export const command = 'bench';
+export const describe = 'Measure emulation and syscall throughput against raw Unicorn and qemu-i386';
+
+export function builder(y: Argv) {
+  return y.options({
+    blocks: { type: 'number', default: 100_000, describe: 'inverse DCTs for the decoder-shaped emulation benchmark (decode_bench)' },
+    iterations: { type: 'number', default: 30_000_000, describe: 'loop iterations for the worst-case emulation benchmark (spin: 14 instructions a block)' },
+    syscalls: { type: 'number', default: 2_000_000, describe: 'getpid calls for the syscall benchmark' },
+    repeat: { type: 'number', default: 3, describe: 'runs of each workload; the median counts' },
+    json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
+  }).example('$0 bench', 'the full benchmark (about a minute)')
+    .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1', 'a quick check');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+const child = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/child.js');
+
+function measure(kind: string, name: string, args: string[]): Measurement {
+  const r = spawnSync(process.execPath, [child, kind, name, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`benchmark ${kind} ${name} failed: ${r.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout);
+}
+
+function median(kind: string, name: string, args: string[], repeat: number, progress: (s: string) => void): Measurement {
+  const runs: Measurement[] = [];
+  for (let i = 0; i < repeat; i++) {
+    progress(`${kind} ${name} ${i + 1}/${repeat}`);
+    runs.push(measure(kind, name, args));
+  }
+  runs.sort((a, b) => a.seconds - b.seconds);
+  const m = runs[Math.floor(runs.length / 2)];
+  return { ...m, maxRssKiB: Math.max(...runs.map((r) => r.maxRssKiB ?? 0)) || undefined };
+}
+
+export function handler(a: Args): void {
+  const tty = process.stderr.isTTY && !a.json;
+  const progress = (s: string) => { if (tty) process.stderr.write(`\r\x1b[Kbench: ${s}`); };
+  const emulation = [['decode_bench', a.blocks], ['spin', a.iterations]].map(([name, n]) => {
+    const raw = median('raw', String(name), [String(n)], a.repeat, progress);
+    const ours = median('ours', String(name), [String(n)], a.repeat, progress);
+    return { guest: String(name), instructions: ours.work, accounted_ips: ours.work / ours.seconds, raw_ips: ours.work / raw.seconds,
+      ratio: raw.seconds / ours.seconds, target: 0.85, raw_kib: raw.maxRssKiB, accounted_kib: ours.maxRssKiB };
+  });
+  const loopArgs = [String(a.syscalls)];
+  const sys = median('ours', 'getpid_loop', loopArgs, a.repeat, progress);
+  const ref = median('qemu', 'getpid_loop', loopArgs, a.repeat, progress);
+  if (tty) process.stderr.write('\r\x1b[K');
+  const syscalls = { calls: sys.work, ours_per_s: sys.work / sys.seconds, qemu_per_s: ref.work / ref.seconds,
+    ratio: (sys.work / sys.seconds) / (ref.work / ref.seconds), target: 1.5, accounted_kib: sys.maxRssKiB };
+  if (a.json) {
+    process.stdout.write(JSON.stringify({ emulation, syscalls }, null, 2) + '\n');
+    return;
+  }
+  const M = (x: number) => `${(x / 1e6).toFixed(1)} M/s`;
+  const verdict = (ratio: number, target: number) => (ratio >= target ? `meets the target ${target}` : `below the target ${target}`);
+  const lines = ['emulation: accounted (instruction counting, kernel model) against raw Unicorn with no hooks'];
+  for (const e of emulation) {
+    lines.push(`  ${e.guest.padEnd(13)} ${e.instructions.toLocaleString('en-US').padStart(14)} instructions: accounted ${M(e.accounted_ips)}, raw ${M(e.raw_ips)}: ratio ${e.ratio.toFixed(2)} (${verdict(e.ratio, e.target)}); peak memory ${e.accounted_kib} KiB (raw ${e.raw_kib} KiB)`);
+  }
+  lines.push('syscalls: getpid in a loop, against qemu-i386 running the same guest');
+  lines.push(`  ${syscalls.calls.toLocaleString('en-US')} calls: syscluster ${M(syscalls.ours_per_s)}, qemu-i386 ${M(syscalls.qemu_per_s)}: ratio ${syscalls.ratio.toFixed(2)} (${verdict(syscalls.ratio, syscalls.target)}); peak memory ${syscalls.accounted_kib} KiB`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
