@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # syscluster set-up for Debian 12 with Node 20: installs what is missing (Debian's
 # libunicorn2, libunicorn-dev, qemu-user, gcc, make; the npm packages), builds the
-# TypeScript, the guest programs and the native helper, then runs the main job.
-# Safe to run again. `./setup.sh --no-run` stops after building.
+# TypeScript, the guest programs and the native helper, then runs the main job: the
+# paper reproduction. Safe to run again. `./setup.sh --no-run` stops after building.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -46,6 +46,6 @@ say "building (TypeScript, guest programs, native helper)"
 npm run -s build || die "build failed"
 
 if [ "$run_main" -eq 1 ]; then
-  say "running the hello guest: npx syscluster run hello --summary"
-  node bin/syscluster.js run hello --summary
+  say "running the paper reproduction: npx syscluster scenario all --out results"
+  node bin/syscluster.js scenario all --out results
 fi

@@ -60,7 +60,15 @@ export const runOptions = {
   personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
   'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
+  'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
 } as const;
+
+/** --clock-start as microseconds since the epoch. */
+export function clockStart(text: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+  if (!Number.isFinite(ms) || ms < 0) throw new BadInput(`--clock-start ${text}: not a date or a number of seconds`);
+  return Math.round(ms * 1000);
+}
 
 /** Writes a file, creating its folder; a failure is bad input (exit 2), not a crash. */
 export function writeOutput(file: string, text: string): void {

@@ -5,9 +5,10 @@ import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
 import * as bench from './commands/bench.js';
 import * as run from './commands/run.js';
+import * as scenario from './commands/scenario.js';
 import * as syscalls from './commands/syscalls.js';
 
-const commands = [run, syscalls, bench];
+const commands = [run, scenario, syscalls, bench];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);

@@ -109,6 +109,25 @@ use('--summary and --json-summary give the ledger', () => {
   assert.is(j.ledger.cycles.exit, 378);
 });
 
+use('the same guest, arguments and profile give the same JSON ledger, byte for byte', () => {
+  const d = tmpdir();
+  fs.writeFileSync(path.join(d, 'in'), Buffer.alloc(30000, 'q'));
+  const once = (n: string) => {
+    const r = cli(['run', 'copy', 'in', 'out', '777', '--root', d, '--json-summary', path.join(d, n), '--platform', 'p3-650']);
+    assert.is(r.status, 0);
+    return fs.readFileSync(path.join(d, n));
+  };
+  assert.equal(once('a.json'), once('b.json'));
+});
+
+use('--clock-start sets the simulated clock the guest reads', () => {
+  const d = tmpdir();
+  const r = cli(['run', 'syscall_timing', '--clock-start', '2020-02-02T00:00:00Z', '--strace-out', path.join(d, 's')]);
+  assert.is(r.status, 0);
+  assert.match(fs.readFileSync(path.join(d, 's'), 'latin1'), /gettimeofday\(\{tv_sec=1580601600, tv_usec=\d+\}, NULL\) = 0/);
+  badInput(cli(['run', 'hello', '--clock-start', 'yesterday-ish']), /--clock-start/);
+});
+
 use('syscalls lists the table, support levels and ENOSYS entries', () => {
   const r = cli(['syscalls']);
   assert.is(r.status, 0);

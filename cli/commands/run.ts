@@ -5,7 +5,7 @@ import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { HostFileSystem, hostStdio } from '../../kernel-model/vfs.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
-import { BadInput, choosePersonality, openOutput, platform, readGuest, runOptions, writeOutput } from '../common.js';
+import { BadInput, choosePersonality, clockStart, openOutput, platform, readGuest, runOptions, writeOutput } from '../common.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
@@ -45,7 +45,7 @@ export async function handler(a: Args): Promise<void> {
   if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality, platform ${profile.name}`);
   const r = await runGuest(guest.bytes, guest.name, {
     argv: [guest.name, ...(a.args ?? []).map(String)], profile, personality: pers, fs: root, stdio: hostStdio,
-    maxInstructions: a.maxInstructions, jiffies: a.jiffies, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [],
+    maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart), tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [],
   });
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
