@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { BadInput } from '../emulator/elf.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
-import { personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+import { SpecializedError } from '../kernel-model/specialized.js';
 
 export { BadInput };
 
@@ -37,6 +38,7 @@ export function knownCallNames(): Set<string> {
   const names = new Set<string>();
   for (const p of ['paper', 'modern'] as const) for (const s of personality(p).table.values()) names.add(s.name);
   for (const [, n] of UNIMPLEMENTED) names.add(n);
+  for (const d of builtinSpecialized()) names.add(d.name);
   return names;
 }
 
@@ -49,15 +51,22 @@ export function platform(nameOrPath: string): PlatformProfile {
   }
 }
 
-export function choosePersonality(name: string): Personality {
+/** The syscall table to run with: a numbering, plus the user's specialized calls if any. */
+export function choosePersonality(name: string, specializedFile?: string): Personality {
   if (name !== 'paper' && name !== 'modern') throw new BadInput(`unknown personality "${name}" (paper or modern)`);
-  return personality(name as PersonalityName);
+  try {
+    return personality(name as PersonalityName, specializedFile ? loadSpecialized(specializedFile) : []);
+  } catch (err) {
+    if (err instanceof SpecializedError) throw new BadInput(err.message);
+    throw err;
+  }
 }
 
 /** Common options of commands that run guests. */
 export const runOptions = {
   platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
   personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
+  specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
   'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },

@@ -58,9 +58,11 @@ export interface CrossingCost {
 export const entryCycles = (p: PlatformProfile) => p.boundary.entry_cycles + p.boundary.cr3_switch_cycles;
 export const exitCycles = (p: PlatformProfile) => p.boundary.exit_cycles + p.boundary.cr3_switch_cycles;
 
+export const copyCycles = (p: PlatformProfile, bytesIn: number, bytesOut: number) =>
+  bytesIn * p.copy.from_user_cycles_per_byte + bytesOut * p.copy.to_user_cycles_per_byte;
+
 export function handlerCycles(p: PlatformProfile, name: string, bytesIn: number, bytesOut: number): number {
-  const base = p.handler_cycles[name] ?? p.handler_cycles.default;
-  return base + bytesIn * p.copy.from_user_cycles_per_byte + bytesOut * p.copy.to_user_cycles_per_byte;
+  return (p.handler_cycles[name] ?? p.handler_cycles.default) + copyCycles(p, bytesIn, bytesOut);
 }
 
 export function userCycles(p: PlatformProfile, instructions: number, rdtscs: number): number {

@@ -4,7 +4,7 @@
 // context: checked helpers for guest memory, the fd table, the clock and the ledger.
 import * as boundary from './boundary.js';
 import type { PtRegs, UserRegs } from './boundary.js';
-import { Ledger, blockedMicros, cyclesToMicros, handlerCycles, userCycles, type PlatformProfile } from './cost.js';
+import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, userCycles, type PlatformProfile } from './cost.js';
 import { E, KernelError, errnoName, isError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
@@ -162,9 +162,10 @@ export class Kernel {
 
   /**
    * Runs one call through the table. Used by the trap path and by batches for their
-   * entries; errors become -errno here and nowhere else.
+   * entries; errors become -errno here and nowhere else. `discount` is handler work a
+   * value-specialized call saves by inlining this step.
    */
-  dispatch(nr: number, args: number[]): SyscallRecord {
+  dispatch(nr: number, args: number[], discount = 0): SyscallRecord {
     const spec = this.personality.table.get(nr);
     const dispatchCycles = this.profile.dispatch_cycles;
     this.ledger.dispatch += dispatchCycles;
@@ -194,7 +195,10 @@ export class Kernel {
         this.depth--;
         this.current = parent;
       }
-      const base = handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut);
+      // A batch's own work is charged by its handler (Kernel.work); here only its copying.
+      const base = spec.family === 'batch'
+        ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
+        : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
       rec.handlerCycles += base;
       this.ledger.handler += base;
     }
@@ -205,10 +209,6 @@ export class Kernel {
   /** The record of the call whose handler is running (for batches nesting their entries). */
   get running(): SyscallRecord {
     return this.current!;
-  }
-
-  get batchDepth(): number {
-    return this.depth - 1;
   }
 
   // ------------------------------------------------------------ handler helpers

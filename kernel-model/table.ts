@@ -11,6 +11,8 @@ import { memoryCalls } from './sys/memory.js';
 import { processCalls } from './sys/process.js';
 import { timeCalls } from './sys/time.js';
 import { MEASURE_CALLS } from './sys/measure.js';
+import { multicallSpec, specializedSpec } from './sys/batch.js';
+import { BUILTIN_SPECIALIZED, SpecializedError, readDefinitions, validateSpecialized, type SpecializedDef } from './specialized.js';
 
 export type PersonalityName = 'paper' | 'modern';
 
@@ -53,17 +55,36 @@ function build(calls: SyscallSpec<Kernel>[]): Map<number, SyscallSpec<Kernel>> {
   return table;
 }
 
-export function personality(name: PersonalityName, extra: SyscallSpec<Kernel>[] = []): Personality {
-  const calls = [...LINUX_CALLS, ...MEASURE_CALLS, ...extra];
-  if (name === 'paper') {
-    return {
-      name, description: 'Linux 2.4 numbering: multi-call at 240, specialized calls from 241',
-      table: build(calls), multicallNr: 240, specializedBase: 241, specializedLimit: 251,
-    };
-  }
-  return {
-    name, description: `today's i386 numbering: real calls keep their numbers, the batch family starts at ${HIGHEST_REAL_I386 + 38}`,
-    table: build(calls), multicallNr: HIGHEST_REAL_I386 + 38, specializedBase: HIGHEST_REAL_I386 + 39,
-    specializedLimit: HIGHEST_REAL_I386 + 99,
-  };
+const PLAIN_CALLS = [...LINUX_CALLS, ...MEASURE_CALLS];
+
+/** Argument counts of the plain calls, which specialized steps may name. */
+export const PLAIN_ARITY = new Map(PLAIN_CALLS.map((c) => [c.name, c.args.length]));
+
+let builtins: SpecializedDef[] | undefined;
+/** The built-in specialized calls (specialized/builtin.json). */
+export function builtinSpecialized(): SpecializedDef[] {
+  builtins ??= validateSpecialized(readDefinitions(BUILTIN_SPECIALIZED), BUILTIN_SPECIALIZED, PLAIN_ARITY, new Set([...PLAIN_ARITY.keys(), 'multi_call']));
+  return builtins;
+}
+
+/** A user's definitions file, checked against the table and the built-ins. */
+export function loadSpecialized(file: string): SpecializedDef[] {
+  const taken = new Set([...PLAIN_ARITY.keys(), 'multi_call', ...builtinSpecialized().map((d) => d.name)]);
+  return validateSpecialized(readDefinitions(file), file, PLAIN_ARITY, taken);
+}
+
+export function personality(name: PersonalityName, extra: SpecializedDef[] = []): Personality {
+  const numbers = name === 'paper'
+    ? { multicallNr: 240, specializedBase: 241, specializedLimit: 251 }
+    : { multicallNr: HIGHEST_REAL_I386 + 38, specializedBase: HIGHEST_REAL_I386 + 39, specializedLimit: HIGHEST_REAL_I386 + 99 };
+  const defs = [...builtinSpecialized(), ...extra];
+  const room = numbers.specializedLimit - numbers.specializedBase + 1;
+  if (defs.length > room) throw new SpecializedError(`the ${name} personality has room for ${room} specialized calls, not ${defs.length}`);
+  const numberOf = (call: string) => PLAIN_CALLS.find((c) => c.name === call)!.nr;
+  const calls = [...PLAIN_CALLS, multicallSpec(numbers.multicallNr),
+    ...defs.map((d, i) => specializedSpec(numbers.specializedBase + i, d, numberOf))];
+  const description = name === 'paper'
+    ? 'Linux 2.4 numbering: multi-call at 240, specialized calls from 241'
+    : `today's i386 numbering: real calls keep their numbers, the multi-call is ${numbers.multicallNr}, specialized calls follow`;
+  return { name, description, table: build(calls), ...numbers };
 }

@@ -32,7 +32,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(a: Args): Promise<void> {
   const guest = readGuest(a.guest);
   const profile = platform(a.platform);
-  const pers = choosePersonality(a.personality);
+  const pers = choosePersonality(a.personality, a.specialized);
   let root: HostFileSystem;
   try {
     root = new HostFileSystem(a.root);

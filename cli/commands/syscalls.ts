@@ -1,14 +1,15 @@
 // syscluster syscalls: what the kernel model supports, from the one syscall table.
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UNIMPLEMENTED } from '../../kernel-model/table.js';
-import { choosePersonality } from '../common.js';
+import { choosePersonality, runOptions } from '../common.js';
 
 export const command = 'syscalls';
 export const describe = 'List the syscalls the kernel model supports, with their numbers and support level';
 
 export function builder(y: Argv) {
   return y.options({
-    personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
+    personality: runOptions.personality,
+    specialized: runOptions.specialized,
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
   }).example('$0 syscalls --personality modern', 'the table with today\'s i386 numbers');
 }
@@ -16,7 +17,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export function handler(a: Args): void {
-  const pers = choosePersonality(a.personality);
+  const pers = choosePersonality(a.personality, a.specialized);
   const rows = [...pers.table.values()].map((s) => ({
     nr: s.nr, name: s.name, support: s.support, family: s.family,
     args: s.args.map((x) => `${x.name}:${x.kind}`), note: s.note ?? '',
