@@ -40,6 +40,14 @@ export interface PlatformProfile {
     /** Saved per step by inlining the constituent handlers (value-specialized calls). */
     inlined_step_saving_cycles: number;
   };
+  batch: {
+    /**
+     * Handler work saved by each call after the first inside one crossing (multi-call
+     * entries, specialized steps): the kernel's path and the file's structures are
+     * already hot. Fitted to the paper's Table 3.
+     */
+    warm_step_saving_cycles: number;
+  };
   timer: {
     /** Timer frequency for rounding sleeps to jiffies (Linux 2.4 on i386: 100). */
     hz: number;

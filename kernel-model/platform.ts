@@ -22,7 +22,7 @@ const NUMERIC_FIELDS = [
   'boundary.entry_cycles', 'boundary.exit_cycles', 'boundary.cr3_switch_cycles', 'dispatch_cycles',
   'copy.from_user_cycles_per_byte', 'copy.to_user_cycles_per_byte',
   'multicall.base_cycles', 'multicall.per_entry_cycles',
-  'specialized.base_cycles', 'specialized.inlined_step_saving_cycles', 'timer.hz',
+  'specialized.base_cycles', 'specialized.inlined_step_saving_cycles', 'batch.warm_step_saving_cycles', 'timer.hz',
 ];
 
 function at(obj: unknown, dotted: string): unknown {

@@ -1,6 +1,7 @@
 // syscluster bench: throughput and memory, each figure beside a reference measured in
 // the same invocation, as a ratio.
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
@@ -15,6 +16,7 @@ export function builder(y: Argv) {
     iterations: { type: 'number', default: 30_000_000, describe: 'loop iterations for the worst-case emulation benchmark (spin: 14 instructions a block)' },
     syscalls: { type: 'number', default: 2_000_000, describe: 'getpid calls for the syscall benchmark' },
     repeat: { type: 'number', default: 5, describe: 'runs of each workload; the median counts' },
+    scenario: { type: 'boolean', default: true, describe: 'also time `scenario all` against its 60-second target (--no-scenario to skip)' },
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
   }).example('$0 bench', 'the full benchmark (about a minute)')
     .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1', 'a quick check');
@@ -23,6 +25,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 const child = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/child.js');
+const cliMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../main.js');
 
 function measure(kind: string, name: string, args: string[]): Measurement {
   const r = spawnSync(process.execPath, [child, kind, name, ...args], { encoding: 'utf8' });
@@ -62,11 +65,19 @@ export function handler(a: Args): void {
   const loopArgs = [String(a.syscalls)];
   const sys = median('ours', 'getpid_loop', loopArgs, a.repeat, progress);
   const ref = median('qemu', 'getpid_loop', loopArgs, a.repeat, progress);
+  let scenarioAll: { seconds: number; target: number; threads: number } | undefined;
+  if (a.scenario) {
+    progress('scenario all');
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [cliMain, 'scenario', 'all'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scenario all failed: ${r.stderr.trim().split('\n').pop()}`);
+    scenarioAll = { seconds: Number(process.hrtime.bigint() - start) / 1e9, target: 60, threads: os.availableParallelism() };
+  }
   if (tty) process.stderr.write('\r\x1b[K');
   const syscalls = { calls: sys.work, ours_per_s: sys.work / sys.seconds, qemu_per_s: ref.work / ref.seconds,
     ratio: (sys.work / sys.seconds) / (ref.work / ref.seconds), target: 1.5, accounted_kib: sys.maxRssKiB };
   if (a.json) {
-    process.stdout.write(JSON.stringify({ emulation, syscalls }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ emulation, syscalls, scenario_all: scenarioAll }, null, 2) + '\n');
     return;
   }
   const M = (x: number) => `${(x / 1e6).toFixed(1)} M/s`;
@@ -77,5 +88,8 @@ export function handler(a: Args): void {
   }
   lines.push('syscalls: getpid in a loop, against qemu-i386 running the same guest');
   lines.push(`  ${syscalls.calls.toLocaleString('en-US')} calls: syscluster ${M(syscalls.ours_per_s)}, qemu-i386 ${M(syscalls.qemu_per_s)}: ratio ${syscalls.ratio.toFixed(2)} (${verdict(syscalls.ratio, syscalls.target)}); peak memory ${syscalls.accounted_kib} KiB`);
+  if (scenarioAll) {
+    lines.push(`scenario all: ${scenarioAll.seconds.toFixed(1)} s on ${scenarioAll.threads} cores (target: under ${scenarioAll.target} s; ${scenarioAll.seconds < scenarioAll.target ? 'met' : 'NOT met'})`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -1,36 +1,41 @@
 // syscluster scenario <name>: the paper's experiments, side by side with the paper.
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { controlScenario } from '../../scenarios/control.js';
-import { resultMarkdown, resultText, type ScenarioResult } from '../../scenarios/report.js';
-import { platform, writeOutput } from '../common.js';
+import { SCENARIO_NAMES, runScenarios, type ScenarioName } from '../../scenarios/all.js';
+import { resultMarkdown, resultText } from '../../scenarios/report.js';
+import { BadInput, platform, writeOutput } from '../common.js';
 
 export const command = 'scenario <name>';
 export const describe = 'Run the paper\'s experiments and print them beside the paper\'s numbers';
 
-const SCENARIOS = ['control', 'all'] as const;
-
 export function builder(y: Argv) {
   return y
-    .positional('name', { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'which experiment' })
+    .positional('name', { type: 'string', choices: [...SCENARIO_NAMES, 'all'], demandOption: true, describe: 'which experiment (all: every one)' })
     .options({
       platform: { type: 'string', default: 'p2-266', describe: 'one or more platform profiles, comma-separated (built-in names or JSON files)' },
       json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
       out: { type: 'string', describe: 'also write tables (Markdown, JSON) and charts (SVG) into this folder' },
+      threads: { type: 'number', describe: 'worker threads for the guest runs (default: one per core)' },
     })
     .example('$0 scenario control', 'Tables 1 and 2 on the paper\'s laptop')
-    .example('$0 scenario control --platform p2-266,p3-650,modern-x86-pti', 'the same on several platforms')
-    .example('$0 scenario all --out results', 'every experiment, with files in results/');
+    .example('$0 scenario copy --platform p2-266,modern-x86-pti', 'Table 3 and Figure 8, then and now')
+    .example('$0 scenario all --out results', 'every experiment, with Markdown, JSON and SVG files in results/');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
   const profiles = a.platform.split(',').map((p) => platform(p.trim()));
-  const results: ScenarioResult[] = [];
-  for (const p of profiles) {
-    if (a.name === 'control' || a.name === 'all') results.push(await controlScenario(p));
-  }
+  if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1)) throw new BadInput('--threads must be a whole number from 1');
+  const names = (a.name === 'all' ? [...SCENARIO_NAMES] : [a.name]) as ScenarioName[];
+  const tty = process.stderr.isTTY === true && !a.json;
+  const started = Date.now();
+  const progress = tty ? (done: number, total: number, last: string) => {
+    const width = 30, filled = Math.round((width * done) / total);
+    process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} guest runs, ${((Date.now() - started) / 1000).toFixed(0)} s (${last})`);
+  } : undefined;
+  const results = await runScenarios(names, profiles, progress, a.threads);
+  if (tty) process.stderr.write('\r\x1b[K');
   if (a.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else process.stdout.write(results.map(resultText).join('\n\n') + '\n');
   if (a.out) {
@@ -40,6 +45,11 @@ export async function handler(a: Args): Promise<void> {
       writeOutput(`${base}.json`, JSON.stringify(r, null, 2) + '\n');
       for (const [name, svg] of Object.entries(r.charts ?? {})) writeOutput(path.join(a.out, name), svg);
     }
+    if (!a.json) process.stdout.write(`\nwritten to ${a.out}/: ${results.map((r) => `${r.scenario}-${r.platform}.md`).join(', ')} (and .json, .svg)\n`);
   }
-  if (results.some((r) => r.checks.some((c) => !c.ok))) process.exitCode = 1;
+  const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.scenario}/${r.platform}: ${c.name}`));
+  if (failed.length) {
+    process.stderr.write(`syscluster: clustering changed behaviour: ${failed.join('; ')}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -52,7 +52,7 @@ export function multicallSpec(nr: number): SyscallSpec<Kernel> {
           } catch (err) {
             if (!(err instanceof KernelError)) throw err;
           }
-          result = args ? k.dispatch(sub, args).result : -E.EFAULT;
+          result = args ? k.dispatch(sub, args, i > 0 ? k.profile.batch.warm_step_saving_cycles : 0).result : -E.EFAULT;
         }
         if (k.exited) return 0;
         k.putU32(resultPtr, result);
@@ -73,14 +73,16 @@ export function specializedSpec(nr: number, def: SpecializedDef, numberOf: (call
     handler(k, regs) {
       refuseNesting(k);
       k.work(k.profile.specialized.base_cycles);
-      const saving = def.inlined ? k.profile.specialized.inlined_step_saving_cycles : 0;
-      let total = 0, results: number[] = [];
+      const inlined = def.inlined ? k.profile.specialized.inlined_step_saving_cycles : 0;
+      const warm = k.profile.batch.warm_step_saving_cycles;
+      let total = 0, results: number[] = [], first = true;
       for (let iteration = 0; iteration < (def.loop ? limit : 1); iteration++) {
         results = [];
         for (const [i, step] of steps.entries()) {
           const args = step.args.map((a) =>
             'param' in a ? regs[def.params.indexOf(a.param)] : 'const' in a ? a.const >>> 0 : results[a.result] >>> 0);
-          const r = k.dispatch(step.nr, args, saving).result;
+          const r = k.dispatch(step.nr, args, inlined + (first ? 0 : warm)).result;
+          first = false;
           results[i] = r;
           if (k.exited) return 0;
           if (isError(r) && step.stop_on_error) return r;

@@ -1,0 +1,40 @@
+// A small line chart as SVG, for plots where a picture says more than a table.
+
+export interface Series { label: string; ys: number[] }
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** x values on a log2 axis (block sizes), one line per series. */
+export function lineChart(o: { title: string; xLabel: string; yLabel: string; xs: number[]; series: Series[] }): string {
+  const W = 640, H = 400, L = 70, R = 190, T = 40, B = 55;
+  const pw = W - L - R, ph = H - T - B;
+  const lx = o.xs.map(Math.log2);
+  const x0 = Math.min(...lx), x1 = Math.max(...lx);
+  const all = o.series.flatMap((s) => s.ys);
+  const y0 = Math.min(0, ...all), y1 = Math.max(...all) * 1.1 || 1;
+  const px = (x: number) => L + ((Math.log2(x) - x0) / (x1 - x0 || 1)) * pw;
+  const py = (y: number) => T + ph - ((y - y0) / (y1 - y0)) * ph;
+  const ticks = Array.from({ length: 6 }, (_, i) => y0 + ((y1 - y0) * i) / 5);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${L + pw / 2}" y="22" text-anchor="middle" font-size="14">${esc(o.title)}</text>`,
+    `<line x1="${L}" y1="${T + ph}" x2="${L + pw}" y2="${T + ph}" stroke="black"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${T + ph}" stroke="black"/>`,
+    ...ticks.map((t) => `<line x1="${L - 4}" y1="${py(t)}" x2="${L + pw}" y2="${py(t)}" stroke="#ddd"/><text x="${L - 8}" y="${py(t) + 4}" text-anchor="end">${t.toFixed(1)}</text>`),
+    ...o.xs.map((x) => `<text x="${px(x)}" y="${T + ph + 18}" text-anchor="middle">${x}</text>`),
+    `<text x="${L + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(o.xLabel)}</text>`,
+    `<text transform="translate(18 ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
+  ];
+  o.series.forEach((s, i) => {
+    const c = COLORS[i % COLORS.length];
+    const pts = s.ys.map((y, j) => `${px(o.xs[j]).toFixed(1)},${py(y).toFixed(1)}`);
+    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    parts.push(...s.ys.map((y, j) => `<circle cx="${px(o.xs[j]).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${c}"/>`));
+    parts.push(`<line x1="${L + pw + 15}" y1="${T + 10 + 20 * i}" x2="${L + pw + 35}" y2="${T + 10 + 20 * i}" stroke="${c}" stroke-width="2"/>`);
+    parts.push(`<text x="${L + pw + 40}" y="${T + 14 + 20 * i}">${esc(s.label)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
