@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInput } from '../emulator/elf.js';
+import { HostFileSystem } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
 import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
@@ -96,5 +97,14 @@ export function openOutput(file: string): number {
     return fs.openSync(file, 'w');
   } catch (err) {
     throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+  }
+}
+
+/** A host directory as the guest's root, or bad input. */
+export function hostRoot(root: string): HostFileSystem {
+  try {
+    return new HostFileSystem(root);
+  } catch {
+    throw new BadInput(`--root ${root}: no such directory`);
   }
 }

@@ -4,16 +4,23 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
 import * as bench from './commands/bench.js';
+import * as profile from './commands/profile.js';
 import * as run from './commands/run.js';
 import * as scenario from './commands/scenario.js';
+import * as step from './commands/step.js';
 import * as syscalls from './commands/syscalls.js';
+import * as trace from './commands/trace.js';
+import * as whatif from './commands/whatif.js';
 
-const commands = [run, scenario, syscalls, bench];
+const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);
   process.exit(code);
 }
+
+// A closed pipe (`syscluster step dump | head`) ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); throw err; });
 
 try {
   let cli = yargs(hideBin(process.argv))

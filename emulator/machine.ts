@@ -101,6 +101,23 @@ export class Machine {
     return this.hooks.instructions - after;
   }
 
+  /**
+   * The instructions around a trap: up to `before` from its block, the int 0x80 itself,
+   * and `after` that follow it (eip is the return address, just past the trap).
+   */
+  trapContext(eip: number, before = 4, after = 2): { address: number; text: string; trap: boolean }[] {
+    const b = this.hooks.block;
+    const inBlock = this.decodeBlock(b.address, b.size).filter((i) => i.address < eip).slice(-(before + 1));
+    const next: Instruction[] = [];
+    for (let at = eip; next.length < after;) {
+      const i = this.instructionAt(at);
+      if (!i) break;
+      next.push(i);
+      at += i.size;
+    }
+    return [...inBlock, ...next].map((i) => ({ address: i.address, text: formatInstruction(i), trap: i.address === eip - 2 }));
+  }
+
   /** Decodes the instruction at an address, for messages and traces. */
   instructionAt(address: number): Instruction | undefined {
     const bytes = this.mem.read(address, 15) ?? this.mem.read(address, PAGE_SIZE - (address % PAGE_SIZE));
@@ -194,6 +211,7 @@ export class Machine {
       : outcome.kind === 'limit' ? 128 + SIGNALS.SIGXCPU : 128 + SIGNALS[outcome.signal];
     const blocks = this.hooks.distinctBlocks();
     this.kernel.fds.closeAll();
+    this.hooks.release();
     this.uc.close();
     return { outcome, exitCode, kernel: this.kernel, blocks };
   }

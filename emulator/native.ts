@@ -29,35 +29,38 @@ function loadLibrary() {
   const InterruptFn = koffi.proto('void sc_interrupt_fn(uint32_t intno)');
   return {
     DecodeFn, InterruptFn,
-    attach: l.func('void *sc_attach(void *uc, void *state, sc_decode_fn *decode, sc_interrupt_fn *interrupt, _Out_ int *err)'),
+    attach: l.func('void *sc_attach(void *uc, sc_decode_fn *decode, sc_interrupt_fn *interrupt, uint64_t limit, _Out_ int *err)'),
+    state: l.func('void *sc_state(void *h)'),
     blocks: l.func('uint32_t sc_blocks(void *h)'),
     block: l.func('void sc_block(void *h, _Out_ uint64_t *address, _Out_ uint32_t *size, _Out_ uint32_t *insns)'),
+    unhook: l.func('void sc_unhook(void *h)'),
     detach: l.func('void sc_detach(void *h)'),
   };
 }
 
 /**
- * The counters and the register frame the helper shares with JavaScript. The Buffer's
- * memory is owned here and handed to C once; it stays alive as long as this object.
+ * The counters and the register frame the helper shares with JavaScript: C memory,
+ * owned by the helper's handle and seen here through a view (it never moves).
  */
 export class BoundaryHooks {
-  private readonly state = Buffer.alloc(STATE_SIZE);
+  private readonly state: Buffer;
   /** Registers at the last interrupt, indexed by REG_INDEX; write eax with setResult. */
-  readonly regs = new Uint32Array(this.state.buffer, this.state.byteOffset + OFF.regs, FRAME_REGS.length);
+  readonly regs: Uint32Array;
   private readonly handle: unknown;
 
   constructor(uc: Unicorn, decode: (address: number, size: number) => number,
     interrupt: (intno: number) => void, limit: bigint) {
     lib ??= loadLibrary();
-    this.state.writeBigUInt64LE(limit, OFF.limit);
     const decodeCb = koffi.register((a: number | bigint, s: number) => decode(Number(a), s),
       koffi.pointer(lib.DecodeFn));
     const interruptCb = koffi.register((n: number) => interrupt(n), koffi.pointer(lib.InterruptFn));
     uc.own(decodeCb);
     uc.own(interruptCb);
     const err = [0];
-    this.handle = lib.attach(uc.handle, this.state, decodeCb, interruptCb, err);
+    this.handle = lib.attach(uc.handle, decodeCb, interruptCb, limit, err);
     if (!this.handle) throw new UnicornError('sc_attach', err[0], errorText(err[0]));
+    this.state = Buffer.from(koffi.view(lib.state(this.handle), STATE_SIZE));
+    this.regs = new Uint32Array(this.state.buffer, this.state.byteOffset + OFF.regs, FRAME_REGS.length);
   }
 
   /** Instructions executed so far (exact below 2^53, which no run reaches). */
@@ -91,7 +94,13 @@ export class BoundaryHooks {
     return lib!.blocks(this.handle) as number;
   }
 
+  /** Removes the hooks; the counters stay readable until release(). */
   detach(): void {
+    lib!.unhook(this.handle);
+  }
+
+  /** Frees the helper's memory; the object must not be used after. */
+  release(): void {
     lib!.detach(this.handle);
   }
 }

@@ -57,8 +57,9 @@ function build(calls: SyscallSpec<Kernel>[]): Map<number, SyscallSpec<Kernel>> {
 
 const PLAIN_CALLS = [...LINUX_CALLS, ...MEASURE_CALLS];
 
-/** Argument counts of the plain calls, which specialized steps may name. */
-export const PLAIN_ARITY = new Map(PLAIN_CALLS.map((c) => [c.name, c.args.length]));
+/** Argument names of the plain calls, which specialized steps may name. */
+export const PLAIN_ARGS = new Map(PLAIN_CALLS.map((c) => [c.name, c.args.map((a) => a.name)]));
+export const PLAIN_ARITY = new Map([...PLAIN_ARGS].map(([name, args]) => [name, args.length]));
 
 let builtins: SpecializedDef[] | undefined;
 /** The built-in specialized calls (specialized/builtin.json). */

@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
-import { HostFileSystem, hostStdio } from '../../kernel-model/vfs.js';
+import { hostStdio } from '../../kernel-model/vfs.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
-import { BadInput, choosePersonality, clockStart, openOutput, platform, readGuest, runOptions, writeOutput } from '../common.js';
+import { choosePersonality, clockStart, hostRoot, openOutput, platform, readGuest, runOptions, writeOutput } from '../common.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
@@ -33,12 +33,7 @@ export async function handler(a: Args): Promise<void> {
   const guest = readGuest(a.guest);
   const profile = platform(a.platform);
   const pers = choosePersonality(a.personality, a.specialized);
-  let root: HostFileSystem;
-  try {
-    root = new HostFileSystem(a.root);
-  } catch {
-    throw new BadInput(`--root ${a.root}: no such directory`);
-  }
+  const root = hostRoot(a.root);
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
   const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');

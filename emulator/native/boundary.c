@@ -30,7 +30,8 @@ static const int uc_reg_ids[R_COUNT] = {
 typedef uint32_t (*decode_fn)(uint64_t address, uint32_t size);
 typedef void (*interrupt_fn)(uint32_t intno);
 
-/* Shared with JavaScript through a Buffer; layout mirrored in emulator/native.ts. */
+/* Shared with JavaScript through a view of this memory (it never moves, unlike a small
+ * JavaScript buffer, which the garbage collector may); layout mirrored in native.ts. */
 struct sc_state {
     uint64_t instructions;      /* guest instructions executed, whole blocks counted at entry */
     uint64_t limit;             /* stop once instructions exceed this */
@@ -49,7 +50,8 @@ struct block_entry {
 
 struct sc_handle {
     uc_engine *uc;
-    struct sc_state *state;
+    struct sc_state *state; /* points at own_state */
+    struct sc_state own_state;
     decode_fn decode;
     interrupt_fn interrupt;
     struct block_entry *table;
@@ -140,8 +142,8 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
         uc_reg_write(uc, UC_X86_REG_EAX, &s->regs[R_EAX]);
 }
 
-struct sc_handle *sc_attach(uc_engine *uc, struct sc_state *state, decode_fn decode,
-                            interrupt_fn interrupt, int *err)
+struct sc_handle *sc_attach(uc_engine *uc, decode_fn decode, interrupt_fn interrupt,
+                            uint64_t limit, int *err)
 {
     struct sc_handle *h = calloc(1, sizeof *h);
     if (!h) {
@@ -149,7 +151,8 @@ struct sc_handle *sc_attach(uc_engine *uc, struct sc_state *state, decode_fn dec
         return NULL;
     }
     h->uc = uc;
-    h->state = state;
+    h->state = &h->own_state;
+    h->state->limit = limit;
     h->decode = decode;
     h->interrupt = interrupt;
     h->capacity = 4096;
@@ -167,6 +170,12 @@ struct sc_handle *sc_attach(uc_engine *uc, struct sc_state *state, decode_fn dec
     return h;
 }
 
+/* The shared counters and register frame. */
+struct sc_state *sc_state(struct sc_handle *h)
+{
+    return h->state;
+}
+
 /* The block being executed: its address, size in bytes and instruction count. */
 void sc_block(struct sc_handle *h, uint64_t *address, uint32_t *size, uint32_t *insns)
 {
@@ -182,12 +191,21 @@ uint32_t sc_blocks(struct sc_handle *h)
     return h->used;
 }
 
+/* Removes the hooks; the state stays readable until sc_detach. */
+void sc_unhook(struct sc_handle *h)
+{
+    if (!h || !h->block_hook)
+        return;
+    uc_hook_del(h->uc, h->block_hook);
+    uc_hook_del(h->uc, h->intr_hook);
+    h->block_hook = h->intr_hook = 0;
+}
+
 void sc_detach(struct sc_handle *h)
 {
     if (!h)
         return;
-    uc_hook_del(h->uc, h->block_hook);
-    uc_hook_del(h->uc, h->intr_hook);
+    sc_unhook(h);
     free(h->table);
     free(h);
 }

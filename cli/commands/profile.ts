@@ -1,0 +1,94 @@
+// syscluster profile <dump | strace log>...: the syscall graph and what is worth clustering.
+import fs from 'node:fs';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { InputError, readEvents, type EventLog } from '../../profiler/events.js';
+import { ProfileInputError, buildGraph, edgeList, frequentSequences, parseArgSelection, rankCandidates, toDot, toSvg, valueProfile } from '../../profiler/graph.js';
+import { specializedFromProfile } from '../../profiler/specialize.js';
+import { BadInput, platform, writeOutput } from '../common.js';
+
+export const command = 'profile <files..>';
+export const describe = 'Build the syscall graph (paper Figure 4) from dumps or strace logs, and rank clusters by savings';
+
+export function builder(y: Argv) {
+  return y
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'syscluster dumps (.jsonl) or strace logs (plain, -f, -ff files, -t/-tt/-ttt/-r, -T)' })
+    .options({
+      args: { type: 'string', array: true, default: [], describe: 'arguments that make part of a node, CALL:ARG (e.g. read:fd)' },
+      platform: { type: 'string', default: 'p2-266', describe: 'the platform on which savings are estimated' },
+      top: { type: 'number', default: 10, describe: 'how many rows of each list' },
+      'max-length': { type: 'number', default: 4, describe: 'the longest sequence looked for' },
+      json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
+      dot: { type: 'string', describe: 'write the graph as Graphviz DOT to this file' },
+      svg: { type: 'string', describe: 'write the graph as SVG to this file' },
+      'emit-specialized': { type: 'string', describe: 'write specialized-call definitions for the best clusters (for --specialized)' },
+    })
+    .example('$0 profile dd.strace --args read:fd,write:fd', 'the read/write edge of a real program, per descriptor')
+    .example('$0 profile trace.* --svg graph.svg', 'the files of strace -ff, drawn')
+    .example('$0 profile copy.jsonl --emit-specialized defs.json', 'then: syscluster run --specialized defs.json ...');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export function loadLogs(files: string[]): EventLog[] {
+  return files.map((f) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new BadInput(`${f}: cannot read (${(err as { code?: string }).code ?? err})`);
+    }
+    try {
+      return readEvents(text, f);
+    } catch (err) {
+      if (err instanceof InputError) throw new BadInput(err.message);
+      throw err;
+    }
+  });
+}
+
+export function handler(a: Args): void {
+  const logs = loadLogs(a.files.map(String));
+  let sel;
+  try {
+    sel = parseArgSelection(a.args.map(String));
+  } catch (err) {
+    if (err instanceof ProfileInputError) throw new BadInput(err.message);
+    throw err;
+  }
+  const profile = platform(a.platform);
+  const g = buildGraph(logs, sel);
+  const seqs = frequentSequences(g, a.maxLength);
+  const candidates = rankCandidates(seqs, profile);
+  const values = valueProfile(logs);
+  const unparsed = logs.flatMap((l) => l.unparsed);
+  const calls = logs.reduce((n, l) => n + l.events.length, 0);
+  if (a.dot) writeOutput(a.dot, toDot(g));
+  if (a.svg) writeOutput(a.svg, toSvg(g, `syscall graph: ${a.files.join(', ')}`));
+  if (a.emitSpecialized) {
+    const defs = specializedFromProfile(logs, seqs);
+    writeOutput(a.emitSpecialized, JSON.stringify({ about: `emitted by syscluster profile from ${a.files.join(', ')}`, calls: defs }, null, 2) + '\n');
+    process.stderr.write(`syscluster: ${defs.length} specialized-call definitions written to ${a.emitSpecialized}\n`);
+  }
+  if (unparsed.length) process.stderr.write(`syscluster: ${unparsed.length} lines could not be parsed (first: ${unparsed[0].at}: ${unparsed[0].text.slice(0, 80)})\n`);
+  const edges = edgeList(g);
+  if (a.json) {
+    process.stdout.write(JSON.stringify({
+      sources: logs.map((l) => ({ file: l.source, kind: l.kind, calls: l.events.length, unparsed: l.unparsed, signals: l.signals, exits: l.exits })),
+      nodes: Object.fromEntries(g.nodes), edges, sequences: seqs.slice(0, a.top), candidates: candidates.slice(0, a.top), value_profile: values,
+    }, null, 2) + '\n');
+    return;
+  }
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const out = [
+    `${calls} calls in ${g.sequences.size} processes from ${logs.length} file(s); ${unparsed.length} lines not parsed; ${logs.reduce((s, l) => s + l.signals, 0)} signal and ${logs.reduce((s, l) => s + l.exits, 0)} exit lines`,
+    '', 'heaviest edges (how often one call immediately follows another):',
+    ...edges.slice(0, a.top).map((e) => `  ${String(e.weight).padStart(7)}  ${e.from} -> ${e.to}`),
+    '', 'frequent sequences:',
+    ...seqs.slice(0, a.top).map((s) => `  ${String(s.count).padStart(7)}x ${s.calls.join(', ')}${s.longestRun >= 3 ? `  (a loop: up to ${s.longestRun} in a row)` : ''}`),
+    '', `candidate clusters on ${profile.name}, by estimated savings:`,
+    ...candidates.slice(0, a.top).map((c) => `  ${n(c.savedCycles).padStart(12)} cycles  ${c.kind.padEnd(11)} ${c.calls.join(', ')} (${c.occurrences}x)`),
+    '', 'value profile (arguments that nearly always take one value):',
+    ...(values.length ? values.slice(0, a.top).map((v) => `  ${v.call} ${v.arg} = ${v.value} in ${v.count} of ${v.of} calls`) : ['  none']),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
