@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInput } from '../emulator/elf.js';
-import { HostFileSystem } from '../kernel-model/vfs.js';
+import type { Argv } from 'yargs';
+import type { RunOptions } from '../emulator/machine.js';
+import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
 import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
@@ -65,6 +67,7 @@ export function choosePersonality(name: string, specializedFile?: string): Perso
 
 /** Common options of commands that run guests. */
 export const runOptions = {
+  root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
   platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
   personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
@@ -107,4 +110,37 @@ export function hostRoot(root: string): HostFileSystem {
   } catch {
     throw new BadInput(`--root ${root}: no such directory`);
   }
+}
+
+/** The options every command that runs a guest takes, as parsed by yargs. */
+export interface GuestArgs {
+  guest: string;
+  args?: (string | number)[];
+  root: string;
+  platform: string;
+  personality: string;
+  specialized?: string;
+  maxInstructions: number;
+  jiffies: boolean;
+  clockStart: string;
+}
+
+/** The positional guest and its arguments, and the options of a guest run. */
+export function guestPositionals<T>(y: Argv<T>, what = 'an i386 ELF file, or a built-in guest (hello, cat, copy, ...)') {
+  return y
+    .positional('guest', { type: 'string', demandOption: true, describe: what })
+    .positional('args', { type: 'string', array: true, default: [], describe: 'arguments for the guest' })
+    .options(runOptions);
+}
+
+/** A guest and what to run it with, from the parsed command line. */
+export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof readGuest>; options: RunOptions } {
+  const guest = readGuest(a.guest);
+  return {
+    guest,
+    options: {
+      argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
+      fs: hostRoot(a.root), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+    },
+  };
 }

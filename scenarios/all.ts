@@ -1,6 +1,6 @@
 // The scenarios, by name: each turns a platform profile into guest runs (jobs), and the
 // runs' results into tables. Runs from every scenario and platform share one pool.
-import type { PlatformProfile } from '../kernel-model/cost.js';
+import { entryCycles, exitCycles, type PlatformProfile } from '../kernel-model/cost.js';
 import { controlScenario } from './control.js';
 import { behaviourDiffers, copyJobs, copyResult } from './copy.js';
 import type { Job, JobResult } from './jobs.js';
@@ -31,4 +31,23 @@ export async function runScenarios(names: ScenarioName[], profiles: PlatformProf
     for (const n of names) out.push(n === 'control' ? await controlScenario(p) : POOLED[n].result(p, results));
   }
   return out;
+}
+
+/**
+ * Side by side across platforms: how much clustering saves on each (the copy scenario's
+ * Table 3 savings at 925K, the crossing's price). Undefined with fewer than two.
+ */
+export function acrossPlatforms(results: ScenarioResult[], profiles: PlatformProfile[]): ScenarioResult | undefined {
+  const copies = results.filter((r) => r.scenario === 'copy');
+  if (copies.length < 2) return undefined;
+  const rows = copies.map((r) => {
+    const p = profiles.find((x) => x.name === r.platform)!;
+    const row = r.tables[0].rows[1]; // 925K
+    return [r.platform, entryCycles(p) + exitCycles(p), p.clock_mhz, row[5] as number, row[8] as number, row[10] as number];
+  });
+  return {
+    scenario: 'copy, side by side', platform: copies.map((r) => r.platform).join(', '), checks: [],
+    tables: [{ id: 'platforms', title: 'Clustering on each platform (copy of 925K, block size 4096, savings in percent)',
+      columns: ['platform', 'crossing cycles', 'MHz', 'write_read', 'looped', 'multi-call 240'], rows }],
+  };
 }

@@ -5,18 +5,14 @@ import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { hostStdio } from '../../kernel-model/vfs.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
-import { choosePersonality, clockStart, hostRoot, openOutput, platform, readGuest, runOptions, writeOutput } from '../common.js';
+import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
 
 export function builder(y: Argv) {
-  return y
-    .positional('guest', { type: 'string', demandOption: true, describe: 'an i386 ELF file, or a built-in guest (hello, cat, copy, ...)' })
-    .positional('args', { type: 'string', array: true, default: [], describe: 'arguments for the guest' })
+  return guestPositionals(y)
     .options({
-      ...runOptions,
-      root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
       strace: { type: 'boolean', default: false, describe: 'print each call on stderr as strace would' },
       'strace-out': { type: 'string', describe: 'write the strace lines to this file instead (like strace -o)' },
       summary: { type: 'boolean', default: false, describe: 'print the cycle ledger on stderr at the end' },
@@ -30,18 +26,13 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const guest = readGuest(a.guest);
-  const profile = platform(a.platform);
-  const pers = choosePersonality(a.personality, a.specialized);
-  const root = hostRoot(a.root);
+  const { guest, options } = guestRun(a, hostStdio);
+  const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
   const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');
   if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality, platform ${profile.name}`);
-  const r = await runGuest(guest.bytes, guest.name, {
-    argv: [guest.name, ...(a.args ?? []).map(String)], profile, personality: pers, fs: root, stdio: hostStdio,
-    maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart), tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [],
-  });
+  const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [] });
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
   if (a.jsonSummary) {

@@ -1,7 +1,7 @@
 // syscluster scenario <name>: the paper's experiments, side by side with the paper.
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { SCENARIO_NAMES, runScenarios, type ScenarioName } from '../../scenarios/all.js';
+import { SCENARIO_NAMES, acrossPlatforms, runScenarios, type ScenarioName } from '../../scenarios/all.js';
 import { resultMarkdown, resultText } from '../../scenarios/report.js';
 import { BadInput, platform, writeOutput } from '../common.js';
 
@@ -35,17 +35,19 @@ export async function handler(a: Args): Promise<void> {
     process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} guest runs, ${((Date.now() - started) / 1000).toFixed(0)} s (${last})`);
   } : undefined;
   const results = await runScenarios(names, profiles, progress, a.threads);
+  const compared = acrossPlatforms(results, profiles);
+  if (compared) results.push(compared);
   if (tty) process.stderr.write('\r\x1b[K');
   if (a.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else process.stdout.write(results.map(resultText).join('\n\n') + '\n');
   if (a.out) {
     for (const r of results) {
-      const base = path.join(a.out, `${r.scenario}-${r.platform}`);
+      const base = path.join(a.out, r.tables[0].id === 'platforms' ? 'platforms' : `${r.scenario}-${r.platform}`);
       writeOutput(`${base}.md`, resultMarkdown(r));
       writeOutput(`${base}.json`, JSON.stringify(r, null, 2) + '\n');
       for (const [name, svg] of Object.entries(r.charts ?? {})) writeOutput(path.join(a.out, name), svg);
     }
-    if (!a.json) process.stdout.write(`\nwritten to ${a.out}/: ${results.map((r) => `${r.scenario}-${r.platform}.md`).join(', ')} (and .json, .svg)\n`);
+    if (!a.json) process.stdout.write(`\nwritten to ${a.out}/: Markdown, JSON and SVG files, one set per scenario and platform\n`);
   }
   const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.scenario}/${r.platform}: ${c.name}`));
   if (failed.length) {

@@ -4,18 +4,14 @@ import { toJsonl } from '../../trace/dump.js';
 import { traceChrome, traceText } from '../../trace/formats.js';
 import { recordTrace } from '../../trace/record.js';
 import { hostStdio } from '../../kernel-model/vfs.js';
-import { choosePersonality, clockStart, hostRoot, platform, readGuest, runOptions, writeOutput } from '../common.js';
+import { guestPositionals, guestRun, writeOutput } from '../common.js';
 
 export const command = 'trace <guest> [args..]';
 export const describe = 'Run a guest and write a dump of every kernel crossing (JSON Lines, text, or Chrome/Perfetto)';
 
 export function builder(y: Argv) {
-  return y
-    .positional('guest', { type: 'string', demandOption: true, describe: 'an i386 ELF file, or a built-in guest' })
-    .positional('args', { type: 'string', array: true, default: [], describe: 'arguments for the guest' })
+  return guestPositionals(y)
     .options({
-      ...runOptions,
-      root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
       out: { type: 'string', demandOption: true, describe: 'the dump file to write' },
       format: { type: 'string', default: 'jsonl', choices: ['jsonl', 'text', 'chrome'], describe: 'jsonl (docs/trace-format.md), text, or chrome (Trace Event format for Perfetto)' },
     })
@@ -27,12 +23,8 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const guest = readGuest(a.guest);
-  const profile = platform(a.platform);
-  const { trace, exitCode } = await recordTrace(guest.bytes, guest.name, {
-    argv: [guest.name, ...(a.args ?? []).map(String)], profile, personality: choosePersonality(a.personality, a.specialized),
-    fs: hostRoot(a.root), stdio: hostStdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
-  });
+  const { guest, options } = guestRun(a, hostStdio);
+  const { trace, exitCode } = await recordTrace(guest.bytes, guest.name, options);
   writeOutput(a.out, a.format === 'chrome' ? traceChrome(trace) : a.format === 'text' ? traceText(trace) : toJsonl(trace));
   process.stderr.write(`syscluster: ${trace.crossings.length} crossings written to ${a.out} (${a.format})\n`);
   process.exitCode = exitCode;
