@@ -14,16 +14,6 @@ export const UC_HOOK = {
   MEM_INVALID: 0x3f0, // UNMAPPED and PROT, for read, write and fetch
 } as const;
 
-// uc_mem_type values passed to a memory hook.
-export const UC_MEM = {
-  READ_UNMAPPED: 19,
-  WRITE_UNMAPPED: 20,
-  FETCH_UNMAPPED: 21,
-  WRITE_PROT: 22,
-  READ_PROT: 23,
-  FETCH_PROT: 24,
-} as const;
-
 export const UC_ERR = {
   OK: 0,
   READ_UNMAPPED: 6,
@@ -57,13 +47,11 @@ const lib = (() => {
 })();
 
 koffi.opaque('uc_engine');
-export const IntrHook = koffi.proto('void sc_intr_hook(uc_engine *uc, uint32_t intno, void *user)');
 export const CodeHook = koffi.proto('void sc_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)');
 export const MemHook = koffi.proto(
   'bool sc_mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user)');
 
 const api = {
-  version: lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)'),
   open: lib.func('int uc_open(int arch, int mode, _Out_ uc_engine **uc)'),
   close: lib.func('int uc_close(uc_engine *uc)'),
   strerror: lib.func('const char *uc_strerror(int code)'),
@@ -81,11 +69,6 @@ const api = {
   hookAddMem: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_mem_hook *cb, void *user, uint64_t begin, uint64_t end)'),
   hookDel: lib.func('int uc_hook_del(uc_engine *uc, size_t hh)'),
 };
-
-export function unicornVersion(): string {
-  const v = api.version(null, null) as number;
-  return `${(v >> 24) & 0xff}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}`;
-}
 
 function check(call: string, code: number): void {
   if (code !== UC_ERR.OK) throw new UnicornError(call, code, api.strerror(code) as string);

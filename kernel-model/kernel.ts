@@ -5,7 +5,7 @@
 import * as boundary from './boundary.js';
 import type { PtRegs, UserRegs } from './boundary.js';
 import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, userCycles, type PlatformProfile } from './cost.js';
-import { E, KernelError, errnoName, isError } from './errno.js';
+import { E, KernelError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
 import { FdTable, type FileSystem, type Stdio } from './vfs.js';
@@ -74,7 +74,6 @@ export interface KernelOptions {
 
 /** 2002-01-01T00:00:00Z: the era of the paper's Linux 2.4 measurements. */
 export const DEFAULT_CLOCK_START_MICROS = 1_009_843_200_000_000;
-export const MAX_BATCH_DEPTH = 1;
 
 export class Kernel {
   readonly ledger = new Ledger();
@@ -269,4 +268,3 @@ export class Kernel {
   }
 }
 
-export const describeResult = (result: number) => (isError(result) ? `-1 ${errnoName(-result)}` : String(result));

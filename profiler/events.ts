@@ -3,8 +3,7 @@
 // -t, -tt, -ttt and -r timestamps; -T durations; <unfinished ...> and <... resumed>
 // pairs; signal lines; +++ exited with N +++. A line that cannot be parsed is counted
 // and reported, never dropped silently.
-import { isError } from '../kernel-model/errno.js';
-import { parseTrace, type CallRecord, type Trace } from '../trace/dump.js';
+import { parseTrace, type Trace } from '../trace/dump.js';
 
 export interface CallEvent {
   pid: number;
@@ -153,5 +152,3 @@ export function readEvents(text: string, source: string): EventLog {
   return log;
 }
 
-export const failed = (e: CallEvent) => e.result !== null && isError(e.result);
-export type { CallRecord };

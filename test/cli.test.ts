@@ -139,8 +139,20 @@ use('syscalls lists the table, support levels and ENOSYS entries', () => {
   assert.ok(j.syscalls.some((s: { name: string; nr: number }) => s.name === 'futex' && s.nr === 240));
 });
 
+use('scenario control: text, JSON, and files with --out', () => {
+  const d = tmpdir();
+  const r = cli(['scenario', 'control', '--json', '--out', d]);
+  assert.is(r.status, 0, r.stderr);
+  const results = JSON.parse(r.stdout);
+  assert.is(results[0].scenario, 'control');
+  assert.ok(fs.existsSync(path.join(d, 'control-p2-266.md')) && fs.existsSync(path.join(d, 'control-p2-266.json')));
+  assert.match(fs.readFileSync(path.join(d, 'control-p2-266.md'), 'utf8'), /\| system call \| 140 \| 140 \| 189 \| 189 \|/);
+  assert.is(r.stderr, '', 'no progress bar when stderr is not a terminal');
+  badInput(cli(['scenario', 'control', '--platform', 'nope']), /unknown platform "nope"/);
+});
+
 use('--help on each command shows an example', () => {
-  for (const c of ['run', 'syscalls']) {
+  for (const c of ['run', 'trace', 'step', 'profile', 'whatif', 'scenario', 'syscalls', 'bench']) {
     const r = cli([c, '--help']);
     assert.is(r.status, 0);
     assert.match(r.stdout, /Examples:/);
