@@ -56,3 +56,47 @@ test('zero page', () =>
   refuses(makeElf({ segments: [{ vaddr: 0, filesz: 0x100, memsz: 0x100, flags: 5 }], entry: 0x80 }), /zero page/));
 
 test.run();
+
+const stack = suite('the initial stack (i386 System V)');
+
+stack('argc, argv, envp and auxv, with the strings they point to', async () => {
+  const { ArrayMemory } = await import('../kernel-model/memory.js');
+  const { loadImage } = await import('../emulator/loader.js');
+  const mem = new ArrayMemory();
+  const { image, esp } = loadImage(mem, makeElf(), 'x', ['prog', 'one', 'two'], ['HOME=/']);
+  assert.is(esp % 16, 0);
+  const word = (i: number) => mem.readU32(esp + 4 * i)!;
+  const str = (a: number) => mem.readCString(a, 100);
+  assert.is(word(0), 3);
+  assert.equal([1, 2, 3].map((i) => str(word(i))), ['prog', 'one', 'two']);
+  assert.is(word(4), 0);
+  assert.is(str(word(5)), 'HOME=/');
+  assert.is(word(6), 0);
+  const auxv = new Map<number, number>();
+  for (let i = 7; word(i) !== 0; i += 2) auxv.set(word(i), word(i + 1));
+  assert.is(auxv.get(3), image.phdrAddress, 'AT_PHDR');
+  assert.is(auxv.get(4), 32, 'AT_PHENT');
+  assert.is(auxv.get(5), 1, 'AT_PHNUM');
+  assert.is(auxv.get(6), 4096, 'AT_PAGESZ');
+  assert.is(auxv.get(9), image.entry, 'AT_ENTRY');
+  assert.is(mem.read(auxv.get(25)!, 16)!.length, 16, 'AT_RANDOM points at 16 bytes');
+  assert.is(str(auxv.get(31)!), 'prog', 'AT_EXECFN');
+  // The segment: text mapped read+exec, not writable; its bytes in place.
+  assert.ok(mem.isMapped(0x8048000, 0x100, 1 | 4));
+  assert.not.ok(mem.isMapped(0x8048000, 1, 2));
+  assert.equal([...mem.read(0x8048080, 2)!], [0xb8, 1]);
+});
+
+stack('bss is mapped and zeroed past the file\'s bytes', async () => {
+  const { ArrayMemory } = await import('../kernel-model/memory.js');
+  const { loadImage } = await import('../emulator/loader.js');
+  const mem = new ArrayMemory();
+  loadImage(mem, makeElf({ segments: [
+    { vaddr: 0x8048000, filesz: 0x100, memsz: 0x100, flags: 5 },
+    { vaddr: 0x804a000, offset: 0, filesz: 0x10, memsz: 0x3000, flags: 6 },
+  ] }), 'x', ['p'], []);
+  assert.ok(mem.isMapped(0x804a000, 0x3000, 2));
+  assert.ok(mem.read(0x804a010, 0x2ff0)!.every((b) => b === 0));
+});
+
+stack.run();
