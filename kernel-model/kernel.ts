@@ -95,7 +95,7 @@ export class Kernel {
   private depth = 0;
   private seq = 0;
   private rdtscs = 0;
-  private seqInstructions = 0;
+  private instructionsAtLastCrossing = 0;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -145,8 +145,8 @@ export class Kernel {
   /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
   crossing(user: UserRegs, instructions: number): number {
     this.syncUser(instructions, true);
-    const userInstructions = instructions - this.seqInstructions;
-    this.seqInstructions = instructions;
+    const userInstructions = instructions - this.instructionsAtLastCrossing;
+    this.instructionsAtLastCrossing = instructions;
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
     const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
