@@ -15,7 +15,6 @@ interface CapstoneModule {
     disasm(code: Uint8Array | number[], address: number, count?: number): {
       address: bigint | number; size: number; mnemonic: string; op_str: string; bytes: number[];
     }[];
-    close(): void;
   };
   ARCH_X86: number;
   MODE_32: number;
@@ -42,10 +41,6 @@ export class Disassembler {
     } catch {
       return []; // Capstone throws when the first bytes do not decode
     }
-  }
-
-  close(): void {
-    this.cs.close();
   }
 }
 

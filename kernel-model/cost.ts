@@ -77,6 +77,21 @@ export function userCycles(p: PlatformProfile, instructions: number, rdtscs: num
   return instructions * p.user.cycles_per_instruction + rdtscs * p.user.rdtsc_extra_cycles;
 }
 
+/**
+ * What running `calls` calls under one crossing saves against running them one crossing
+ * each, in cycles, by the same rules the kernel model charges: every call after the first
+ * no longer crosses (entry + exit) and runs warm; a multi-call pays its own work and the
+ * marshalling of each entry (the 16-byte entry, about two words of parameter pointers and
+ * values in, the result out), a specialized call its base cost. A looped call is a
+ * specialized call whose calls are every iteration's.
+ */
+export function clusterSavingCycles(p: PlatformProfile, calls: number, kind: 'multicall' | 'specialized'): number {
+  const later = (calls - 1) * (entryCycles(p) + exitCycles(p) + p.batch.warm_step_saving_cycles);
+  if (kind === 'specialized') return later - p.specialized.base_cycles;
+  const marshal = calls * (p.multicall.per_entry_cycles + (16 + 8) * p.copy.from_user_cycles_per_byte + 4 * p.copy.to_user_cycles_per_byte);
+  return later - p.multicall.base_cycles - marshal;
+}
+
 export const cyclesToMicros = (p: PlatformProfile, cycles: number) => cycles / p.clock_mhz;
 
 /**

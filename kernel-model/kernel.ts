@@ -151,11 +151,14 @@ export class Kernel {
     const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
     const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result);
-    const rec: CrossingRecord = {
-      seq: ++this.seq, regs, call, entryCycles, exitCycles, cyclesAtEntry, microsAtEntry,
-      cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions,
-    };
-    for (const t of this.tracers) t.crossing?.(rec, this);
+    this.seq++;
+    if (this.tracers.length > 0) { // the record is for tracers: untraced runs skip building it
+      const rec: CrossingRecord = {
+        seq: this.seq, regs, call, entryCycles, exitCycles, cyclesAtEntry, microsAtEntry,
+        cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions,
+      };
+      for (const t of this.tracers) t.crossing?.(rec, this);
+    }
     return regs.eax;
   }
 

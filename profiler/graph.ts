@@ -3,13 +3,13 @@
 // another in the same process. From it: the heaviest edges, frequent sequences and
 // loops, clusters ranked by what they would save on a platform, a value profile of
 // constant arguments, and the graph drawn as DOT and SVG.
-import { entryCycles, exitCycles, type PlatformProfile } from '../kernel-model/cost.js';
-import { LINUX_CALLS } from '../kernel-model/table.js';
+import { clusterSavingCycles, type PlatformProfile } from '../kernel-model/cost.js';
+import { PLAIN_ARGS } from '../kernel-model/table.js';
 import type { CallEvent, EventLog } from './events.js';
 
 /** Argument names by call, for `--args read:fd`: the model's table, plus common Linux calls. */
 const ARG_NAMES: Record<string, string[]> = {
-  ...Object.fromEntries(LINUX_CALLS.map((c) => [c.name, c.args.map((a) => a.name)])),
+  ...Object.fromEntries(PLAIN_ARGS),
   openat: ['dirfd', 'pathname', 'flags', 'mode'], pread64: ['fd', 'buf', 'count', 'offset'], pwrite64: ['fd', 'buf', 'count', 'offset'],
   readv: ['fd', 'iov', 'iovcnt'], writev: ['fd', 'iov', 'iovcnt'], sendto: ['sockfd', 'buf', 'len', 'flags', 'dest_addr', 'addrlen'],
   recvfrom: ['sockfd', 'buf', 'len', 'flags', 'src_addr', 'addrlen'], select: ['nfds', 'readfds', 'writefds', 'exceptfds', 'timeout'],
@@ -115,21 +115,6 @@ export function frequentSequences(g: SyscallGraph, maxLength = 4, minCount = 3):
 
 export type ClusterKind = 'multicall' | 'specialized' | 'looped';
 
-/**
- * What clustering `calls` saves per occurrence on a platform, in cycles: each call after
- * the first no longer crosses (entry + exit) and runs warm; a multi-call pays its own
- * work and marshalling, a specialized call its base cost.
- */
-export function savingPerOccurrence(p: PlatformProfile, n: number, kind: ClusterKind): number {
-  const crossing = entryCycles(p) + exitCycles(p);
-  const later = (n - 1) * (crossing + p.batch.warm_step_saving_cycles);
-  if (kind === 'multicall') {
-    const marshal = n * (p.multicall.per_entry_cycles + (16 + 8) * p.copy.from_user_cycles_per_byte + 4 * p.copy.to_user_cycles_per_byte);
-    return later - p.multicall.base_cycles - marshal;
-  }
-  return later - p.specialized.base_cycles;
-}
-
 export interface Candidate {
   calls: string[];
   kind: ClusterKind;
@@ -142,12 +127,11 @@ export function rankCandidates(seqs: Sequence[], p: PlatformProfile): Candidate[
   const out: Candidate[] = [];
   for (const s of seqs) {
     for (const kind of ['specialized', 'multicall'] as const) {
-      out.push({ calls: s.calls, kind, occurrences: s.count, savedCycles: s.count * savingPerOccurrence(p, s.calls.length, kind) });
+      out.push({ calls: s.calls, kind, occurrences: s.count, savedCycles: s.count * clusterSavingCycles(p, s.calls.length, kind) });
     }
     if (s.longestRun >= 3) {
-      // The whole loop in one crossing: every iteration's crossings go, one remains per loop.
-      const crossing = entryCycles(p) + exitCycles(p) + p.batch.warm_step_saving_cycles;
-      out.push({ calls: s.calls, kind: 'looped', occurrences: s.count, savedCycles: (s.count * s.calls.length - 1) * crossing - p.specialized.base_cycles });
+      // The whole loop in one crossing: every iteration's calls in one specialized call.
+      out.push({ calls: s.calls, kind: 'looped', occurrences: s.count, savedCycles: clusterSavingCycles(p, s.count * s.calls.length, 'specialized') });
     }
   }
   return out.filter((c) => c.savedCycles > 0).sort((a, b) => b.savedCycles - a.savedCycles);

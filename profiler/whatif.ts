@@ -1,7 +1,8 @@
 // What-if: re-cost a dump as if each listed sequence of calls had been one multi-call,
 // one specialized call, or (looped) one call for every back-to-back repetition.
 import type { Trace } from '../trace/dump.js';
-import { savingPerOccurrence, type ClusterKind } from './graph.js';
+import { clusterSavingCycles } from '../kernel-model/cost.js';
+import type { ClusterKind } from './graph.js';
 
 export interface WhatIf {
   measuredCycles: number;
@@ -24,7 +25,7 @@ export function whatIf(t: Trace, clusters: string[][], kind: ClusterKind): WhatI
     if (kind === 'looped') while (s.calls.every((c, j) => names[i + reps * s.calls.length + j] === c)) reps++;
     const calls = reps * s.calls.length;
     s.matches += reps;
-    s.savedCycles += kind === 'looped' ? savingPerOccurrence(p, calls, 'specialized') : savingPerOccurrence(p, calls, kind);
+    s.savedCycles += clusterSavingCycles(p, calls, kind === 'looped' ? 'specialized' : kind);
     crossingsAfter++;
     i += calls;
   }

@@ -2,7 +2,8 @@
 // chrome://tracing: user time and kernel time as spans on one timeline.
 import { callCost, type CallRecord, type CrossingDump, type Trace } from './dump.js';
 
-const hex = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+/** An address as eight hex digits. */
+export const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
 
 export function callLine(c: CallRecord, depth = 0): string {
   const result = c.errno ? `-1 ${c.errno}` : c.name === 'exit' || c.name === 'exit_group' ? '?' : String(c.result);
@@ -17,7 +18,7 @@ export function callLines(c: CallRecord, depth = 0): string[] {
 export function crossingText(x: CrossingDump, mhz: number): string[] {
   return [
     `#${x.seq}  cycles ${x.cycles.entry}..${x.cycles.exit}  time ${(x.cycles.entry / mhz).toFixed(2)} us  user instructions since the last crossing: ${x.user_instructions}`,
-    ...x.disasm.map((i) => `${i.trap ? '>' : ' '} ${hex(i.address)}  ${i.text}`),
+    ...x.disasm.map((i) => `${i.trap ? '>' : ' '} ${hex8(i.address)}  ${i.text}`),
     ...callLines(x.call).map((l) => `  ${l}`),
     `  cost: entry ${x.cost.entry}, dispatch ${x.cost.dispatch}, handler ${x.cost.handler}, exit ${x.cost.exit} cycles`,
   ];
@@ -53,7 +54,7 @@ export function traceChrome(t: Trace): string {
     const thisBlocked = callBlocked(x.call);
     const end = x.cycles.exit / mhz + blocked + thisBlocked;
     events.push({ name: x.call.name, cat: 'kernel', ph: 'X', ts: start, dur: end - start, pid: 1, tid: 1,
-      args: { call: callLine(x.call), cost_cycles: x.cost, eip: `0x${hex(x.eip)}` } });
+      args: { call: callLine(x.call), cost_cycles: x.cost, eip: `0x${hex8(x.eip)}` } });
     // Entries of a batch, laid out after the entry cost, in order.
     let at = start + x.cost.entry / mhz;
     for (const s of x.call.sub ?? []) {

@@ -4,9 +4,7 @@
 // otherwise it prints every step, so it can be scripted.
 import { PT_REGS_ORDER } from '../kernel-model/boundary.js';
 import type { CrossingDump, Trace } from './dump.js';
-import { callLines } from './formats.js';
-
-const hex = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+import { callLines, hex8 } from './formats.js';
 
 /** The running ledger after crossing `i` (0-based). */
 function ledgerAt(t: Trace, i: number) {
@@ -19,7 +17,7 @@ function ledgerAt(t: Trace, i: number) {
 export function renderStep(t: Trace, i: number): string {
   const x: CrossingDump = t.crossings[i];
   const l = ledgerAt(t, i);
-  const regs = PT_REGS_ORDER.map((r) => `${r.padStart(8)}=${hex(x.pt_regs[r])}`);
+  const regs = PT_REGS_ORDER.map((r) => `${r.padStart(8)}=${hex8(x.pt_regs[r])}`);
   const rows: string[] = [];
   for (let r = 0; r < regs.length; r += 4) rows.push('  ' + regs.slice(r, r + 4).join(' '));
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -27,7 +25,7 @@ export function renderStep(t: Trace, i: number): string {
     `crossing ${i + 1} of ${t.crossings.length} (seq ${x.seq})   ${t.header.argv.join(' ')} on ${t.header.platform.name}`,
     '',
     'code around the trap:',
-    ...x.disasm.map((d) => `  ${d.trap ? '=>' : '  '} ${hex(d.address)}  ${d.text}`),
+    ...x.disasm.map((d) => `  ${d.trap ? '=>' : '  '} ${hex8(d.address)}  ${d.text}`),
     '',
     'pt_regs, as SAVE_ALL left them on the kernel stack:',
     ...rows,
