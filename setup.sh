@@ -42,6 +42,10 @@ if [ "$(cat node_modules/.syscluster-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.syscluster-lock
 fi
 
+# Debian's i386 C library (the default --sysroot for dynamically linked programs) and the
+# i386 programs the tests run, fetched with apt's own tools into .cache/i386 (git ignores it).
+scripts/fetch-i386.sh || die "could not fetch Debian's i386 packages (scripts/fetch-i386.sh)"
+
 say "building (TypeScript, guest programs, native helper)"
 npm run -s build || die "build failed"
 
