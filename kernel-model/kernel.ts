@@ -10,6 +10,7 @@ import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
 import { FdTable, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
+import { SeededRandom } from './random.js';
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
 export interface SyscallRecord {
@@ -68,6 +69,8 @@ export interface KernelOptions {
   /** Round sleeps to timer ticks as Linux 2.4 does. */
   jiffies?: boolean;
   fdLimit?: number;
+  /** Seeds AT_RANDOM and getrandom, so that runs are reproducible (--seed). */
+  seed?: number;
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
 }
@@ -84,6 +87,8 @@ export class Kernel {
   readonly fds: FdTable;
   readonly pid: number;
   readonly tracers: Tracer[] = [];
+  /** The guest's only source of randomness (AT_RANDOM, getrandom): seeded, reproducible. */
+  readonly random: SeededRandom;
   brkStart: number;
   brk: number;
   exitStatus: number | undefined;
@@ -105,6 +110,7 @@ export class Kernel {
     this.fds = new FdTable(o.stdio, o.fdLimit);
     this.brkStart = this.brk = o.brk;
     this.pid = o.pid ?? 1000;
+    this.random = new SeededRandom(o.seed);
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
