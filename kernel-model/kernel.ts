@@ -11,6 +11,7 @@ import type { SyscallSpec } from './syscall.js';
 import { FdTable, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
+import { SegmentState, type DescriptorTables } from './sys/tls.js';
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
 export interface SyscallRecord {
@@ -71,6 +72,8 @@ export interface KernelOptions {
   fdLimit?: number;
   /** Seeds AT_RANDOM and getrandom, so that runs are reproducible (--seed). */
   seed?: number;
+  /** The CPU's descriptor tables (set_thread_area, modify_ldt); absent, only the kernel's copy changes. */
+  descriptors?: DescriptorTables;
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
 }
@@ -89,6 +92,8 @@ export class Kernel {
   readonly tracers: Tracer[] = [];
   /** The guest's only source of randomness (AT_RANDOM, getrandom): seeded, reproducible. */
   readonly random: SeededRandom;
+  /** TLS slots and LDT entries. */
+  readonly segments: SegmentState;
   brkStart: number;
   brk: number;
   exitStatus: number | undefined;
@@ -111,6 +116,7 @@ export class Kernel {
     this.brkStart = this.brk = o.brk;
     this.pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);
+    this.segments = new SegmentState(o.descriptors);
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));

@@ -14,7 +14,10 @@ export type ArgKind =
   | 'timeval_in' | 'timeval_out' | 'timespec_in' | 'time_out'
   | 'fdset_inout'
   | 'mcall'          // a multi-call's entry array; count in the argument named by `len`
-  | 'params';        // a specialized call's parameter block
+  | 'params'         // a specialized call's parameter block
+  | 'mprot' | 'mflags' | 'mremap_flags' // mmap's PROT_* and MAP_*, mremap's MREMAP_*
+  | 'mmap_args'      // old_mmap's struct of six words
+  | 'user_desc';     // struct user_desc (set/get_thread_area, modify_ldt), shown as it is after the call
 
 export interface ArgSpec {
   name: string;
@@ -39,7 +42,7 @@ export interface SyscallSpec<Ctx = never> {
   support: Support;
   note?: string;
   /** The family file it lives in, for the support listing. */
-  family: 'fs' | 'time' | 'process' | 'memory' | 'measure' | 'batch';
+  family: 'fs' | 'time' | 'process' | 'memory' | 'tls' | 'measure' | 'batch';
   handler: SyscallHandler<Ctx>;
 }
 

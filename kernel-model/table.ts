@@ -8,6 +8,7 @@ import type { Kernel } from './kernel.js';
 import type { SyscallSpec } from './syscall.js';
 import { fsCalls } from './sys/fs.js';
 import { memoryCalls } from './sys/memory.js';
+import { tlsCalls } from './sys/tls.js';
 import { processCalls } from './sys/process.js';
 import { timeCalls } from './sys/time.js';
 import { MEASURE_CALLS } from './sys/measure.js';
@@ -32,16 +33,20 @@ export interface Personality {
 export const UNIMPLEMENTED: [number, string][] = [
   [2, 'fork'], [7, 'waitpid'], [8, 'creat'], [9, 'link'], [11, 'execve'], [12, 'chdir'], [14, 'mknod'],
   [15, 'chmod'], [33, 'access'], [37, 'kill'], [38, 'rename'], [39, 'mkdir'], [40, 'rmdir'], [41, 'dup'],
-  [42, 'pipe'], [54, 'ioctl'], [55, 'fcntl'], [63, 'dup2'], [90, 'mmap'], [91, 'munmap'], [102, 'socketcall'],
+  [42, 'pipe'], [54, 'ioctl'], [55, 'fcntl'], [63, 'dup2'], [102, 'socketcall'],
   [106, 'stat'], [108, 'fstat'], [114, 'wait4'], [117, 'ipc'], [120, 'clone'], [122, 'uname'],
-  [125, 'mprotect'], [140, '_llseek'], [145, 'readv'], [146, 'writev'], [168, 'poll'], [174, 'rt_sigaction'],
-  [175, 'rt_sigprocmask'], [180, 'pread64'], [181, 'pwrite64'], [183, 'getcwd'], [192, 'mmap2'],
-  [195, 'stat64'], [197, 'fstat64'], [240, 'futex'], [243, 'set_thread_area'], [258, 'set_tid_address'],
+  [140, '_llseek'], [145, 'readv'], [146, 'writev'], [168, 'poll'], [174, 'rt_sigaction'],
+  [175, 'rt_sigprocmask'], [180, 'pread64'], [181, 'pwrite64'], [183, 'getcwd'], [195, 'stat64'], [197, 'fstat64'], [240, 'futex'], [258, 'set_tid_address'],
   [265, 'clock_gettime'], [295, 'openat'], [375, 'membarrier'], [384, 'arch_prctl'], [403, 'clock_gettime64'],
 ];
 
 /** Every modelled call that keeps its real Linux i386 number. */
 export const LINUX_CALLS: SyscallSpec<Kernel>[] = [...processCalls, ...fsCalls, ...timeCalls, ...memoryCalls];
+/**
+ * Calls whose numbers the paper's kernel gave to the multi-call and the specialized
+ * calls (set_thread_area is 243): only the modern personality has them.
+ */
+export const MODERN_ONLY_CALLS: SyscallSpec<Kernel>[] = [...tlsCalls];
 
 /** The highest number of today's i386 table (Linux 6.x). */
 const HIGHEST_REAL_I386 = 462;
@@ -82,7 +87,7 @@ export function personality(name: PersonalityName, extra: SpecializedDef[] = [])
   const room = numbers.specializedLimit - numbers.specializedBase + 1;
   if (defs.length > room) throw new SpecializedError(`the ${name} personality has room for ${room} specialized calls, not ${defs.length}`);
   const numberOf = (call: string) => PLAIN_CALLS.find((c) => c.name === call)!.nr;
-  const calls = [...PLAIN_CALLS, multicallSpec(numbers.multicallNr),
+  const calls = [...PLAIN_CALLS, ...(name === 'modern' ? MODERN_ONLY_CALLS : []), multicallSpec(numbers.multicallNr),
     ...defs.map((d, i) => specializedSpec(numbers.specializedBase + i, d, numberOf))];
   const description = name === 'paper'
     ? 'Linux 2.4 numbering: multi-call at 240, specialized calls from 241'

@@ -8,7 +8,7 @@ export const describe = 'List the syscalls the kernel model supports, with their
 
 export function builder(y: Argv) {
   return y.options({
-    personality: runOptions.personality,
+    personality: { ...runOptions.personality, default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
     specialized: runOptions.specialized,
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
   }).example('$0 syscalls --personality modern', 'the table with today\'s i386 numbers');
