@@ -55,7 +55,9 @@ function mapImage(mem: GuestMemory, image: ElfImage, file: Uint8Array, bias: num
   for (const s of image.segments) {
     const start = pageDown(s.vaddr) + bias, end = pageUp(s.vaddr + s.memsz) + bias;
     if (!mem.map(start, end - start, PROT.READ | PROT.WRITE, name)) {
-      const why = mem.space.isFree(start, end) ? 'it needs more memory than --max-memory allows' : 'it overlaps memory already mapped';
+      const why = !mem.space.isFree(start, end) ? 'it overlaps memory already mapped'
+        : mem.space.count >= mem.space.maxMapCount ? `the program needs more than ${mem.space.maxMapCount} memory areas`
+          : 'it needs more memory than --max-memory allows';
       throw new BadInput(`${name}: segment at 0x${(s.vaddr + bias).toString(16)} cannot be mapped: ${why}`);
     }
     mem.poke(s.vaddr + bias, file.subarray(s.offset, s.offset + s.filesz)); // the rest stays zero (bss)

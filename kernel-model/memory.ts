@@ -34,10 +34,13 @@ export interface GuestMemory {
 
 interface Region { start: number; end: number; prot: number }
 
-/** Backends hold at most this many regions before adjacent equal ones are merged (Unicorn aborts near 4,096). */
-export const REGION_COMPACT_AT = 3000;
+/**
+ * Backends hold at most this many regions before adjacent equal ones are merged
+ * (Unicorn aborts near 4,096 and slows down long before; see MAX_MAP_COUNT).
+ */
+export const REGION_COMPACT_AT = 600;
 /** The heap is backed in chunks of this size, so a break moved one page at a time costs no backend region. */
-export const HEAP_CHUNK = 1024 * 1024;
+export const HEAP_CHUNK = 8 * 1024 * 1024;
 /** Backing kept above a shrunk break before it is released. */
 const HEAP_SLACK_MAX = 4 * HEAP_CHUNK;
 /** Merged runs are copied in pieces of at most this size. */

@@ -11,8 +11,13 @@ export const TASK_SIZE = 0xc0000000;
 export const MMAP_BASE = TASK_SIZE - 128 * 1024 * 1024;
 /** Linux's vm.mmap_min_addr default: nothing is mapped below 64 KiB. */
 export const MMAP_MIN_ADDR = 0x10000;
-/** How many areas a process may have (Linux: vm.max_map_count, 65530; lower here to stay inside the emulator's region table). */
-export const MAX_MAP_COUNT = 2048;
+/**
+ * How many areas a process may have. Linux allows 65530 (vm.max_map_count); Unicorn's
+ * cost per map grows with its region count (1,000 one-page maps take 20 s, 250 take
+ * 25 ms), so the limit here is 512: far above what C programs use (a dynamically
+ * linked one has a few dozen), low enough that no guest can stall the emulator.
+ */
+export const MAX_MAP_COUNT = 512;
 /** --max-memory's default: the bytes of guest memory a run may map. */
 export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024;
 
