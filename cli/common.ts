@@ -9,7 +9,8 @@ import type { RunOptions } from '../emulator/machine.js';
 import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
-import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName } from '../kernel-model/table.js';
+import { I386_NAMES } from '../kernel-model/i386-names.js';
 import { SpecializedError } from '../kernel-model/specialized.js';
 
 export { BadInput };
@@ -40,7 +41,7 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
 export function knownCallNames(): Set<string> {
   const names = new Set<string>();
   for (const p of ['paper', 'modern'] as const) for (const s of personality(p).table.values()) names.add(s.name);
-  for (const [, n] of UNIMPLEMENTED) names.add(n);
+  for (const n of I386_NAMES) if (n) names.add(n);
   for (const d of builtinSpecialized()) names.add(d.name);
   return names;
 }

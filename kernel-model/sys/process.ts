@@ -1,6 +1,38 @@
-// Process syscalls: exit, exit_group, getpid.
+// Process syscalls: exit, identity (pids, uids), the thread pointers glibc registers at
+// start-up, prctl, personality, scheduling queries, and the calls refused on purpose.
+// The state they read and write is the task's (task.ts).
+import { E, KernelError } from '../errno.js';
 import type { Kernel } from '../kernel.js';
 import { arg, type SyscallSpec } from '../syscall.js';
+
+/** The process itself: pid 0 or its own pid; any other is a process the model does not have. */
+function self(k: Kernel, pid: number): void {
+  if (pid !== 0 && pid !== k.task.pid) throw new KernelError(E.ESRCH);
+}
+
+/** The 16-bit calls' view of an id (high2lowuid): ids above 65535 read as the overflow id 65534. */
+const low16 = (id: number) => (id > 0xffff ? 65534 : id);
+
+const PR_SET_NAME = 15, PR_GET_NAME = 16;
+/** sizeof(struct robust_list_head) on i386. */
+const ROBUST_LIST_HEAD_SIZE = 12;
+/** The model has one processor. */
+const NR_CPUS = 1;
+
+/** A call refused with ENOSYS on purpose, as qemu-i386 refuses it; the note says why. */
+function refused(nr: number, name: string, note: string, args = 6): SyscallSpec<Kernel> {
+  return {
+    nr, name, family: 'process', support: 'unimplemented', note,
+    args: Array.from({ length: args }, (_, i) => arg(`arg${i}`, 'ptr')),
+    handler() {
+      throw new KernelError(E.ENOSYS);
+    },
+  };
+}
+
+function id(nr: number, name: string, read: (k: Kernel) => number): SyscallSpec<Kernel> {
+  return { nr, name, family: 'process', support: 'full', args: [], handler: read };
+}
 
 export const processCalls: SyscallSpec<Kernel>[] = [
   {
@@ -16,6 +48,99 @@ export const processCalls: SyscallSpec<Kernel>[] = [
     args: [],
     handler: (k) => k.pid,
   },
+  id(24, 'getuid', (k) => low16(k.task.creds.uid)),
+  id(47, 'getgid', (k) => low16(k.task.creds.gid)),
+  id(49, 'geteuid', (k) => low16(k.task.creds.euid)),
+  id(50, 'getegid', (k) => low16(k.task.creds.egid)),
+  { ...id(64, 'getppid', (k) => k.task.ppid), note: 'always 1: the model has no parent process, as if started by init' },
+  id(65, 'getpgrp', (k) => k.task.pgrp),
+  {
+    nr: 96, name: 'getpriority', family: 'process', support: 'full',
+    note: 'nice is always 0, so the result is 20 (the kernel returns 20 - nice)',
+    args: [arg('which', 'prio_which'), arg('who', 'int')],
+    handler(k, [which, who]) {
+      if (which > 2) throw new KernelError(E.EINVAL);
+      if (which === 2 ? who !== 0 && who !== k.task.creds.uid : who !== 0 && who !== k.task.pid) throw new KernelError(E.ESRCH);
+      return 20;
+    },
+  },
+  {
+    nr: 132, name: 'getpgid', family: 'process', support: 'full',
+    args: [arg('pid', 'int')],
+    handler(k, [pid]) {
+      self(k, pid);
+      return k.task.pgrp;
+    },
+  },
+  {
+    nr: 136, name: 'personality', family: 'process', support: 'partial',
+    note: 'recorded and returned; no execution-domain flag changes what the model does',
+    args: [arg('persona', 'persona')],
+    handler(k, [persona]) {
+      const old = k.task.persona;
+      if (persona !== 0xffffffff) k.task.persona = persona >>> 0;
+      return old;
+    },
+  },
+  {
+    nr: 147, name: 'getsid', family: 'process', support: 'full',
+    args: [arg('pid', 'int')],
+    handler(k, [pid]) {
+      self(k, pid);
+      return k.task.sid;
+    },
+  },
+  {
+    nr: 158, name: 'sched_yield', family: 'process', support: 'full', note: 'one thread: nothing else to run',
+    args: [],
+    handler: () => 0,
+  },
+  {
+    nr: 172, name: 'prctl', family: 'process', support: 'partial',
+    note: 'PR_SET_NAME and PR_GET_NAME; every other option is EINVAL',
+    args: [arg('option', 'prctl_option'), arg('arg2', 'prctl_arg'), arg('arg3', 'uint'), arg('arg4', 'uint'), arg('arg5', 'uint')],
+    shownArgs: ([option]) => (option === PR_SET_NAME || option === PR_GET_NAME ? 2 : 5),
+    handler(k, [option, arg2]) {
+      if (option === PR_SET_NAME) {
+        // strncpy_from_user of TASK_COMM_LEN - 1 bytes: a fault before the NUL is EFAULT.
+        const bytes: number[] = [];
+        for (let i = 0; i < 15; i++) {
+          const b = k.copyIn(arg2 + i, 1)[0];
+          if (b === 0) break;
+          bytes.push(b);
+        }
+        k.task.comm = Buffer.from(bytes).toString('latin1');
+        return 0;
+      }
+      if (option === PR_GET_NAME) {
+        const out = new Uint8Array(16);
+        out.set(Buffer.from(k.task.comm, 'latin1'));
+        k.copyOut(arg2, out);
+        return 0;
+      }
+      throw new KernelError(E.EINVAL);
+    },
+  },
+  id(199, 'getuid32', (k) => k.task.creds.uid),
+  id(200, 'getgid32', (k) => k.task.creds.gid),
+  id(201, 'geteuid32', (k) => k.task.creds.euid),
+  id(202, 'getegid32', (k) => k.task.creds.egid),
+  id(224, 'gettid', (k) => k.task.tid),
+  {
+    nr: 242, name: 'sched_getaffinity', family: 'process', support: 'full',
+    note: 'one processor: the mask has CPU 0 only',
+    args: [arg('pid', 'int'), arg('len', 'uint'), arg('mask', 'cpuset_out')],
+    handler(k, [pid, len, mask]) {
+      if (len * 8 < NR_CPUS || len % 4 !== 0) throw new KernelError(E.EINVAL);
+      self(k, pid);
+      // The kernel copies out cpumask_size() bytes: whole longs covering nr_cpu_ids.
+      const size = Math.ceil(NR_CPUS / 32) * 4;
+      const out = new Uint8Array(Math.min(len, size));
+      out[0] = 1;
+      k.copyOut(mask, out);
+      return out.length;
+    },
+  },
   {
     nr: 252, name: 'exit_group', family: 'process', support: 'full',
     args: [arg('status', 'int')],
@@ -24,4 +149,45 @@ export const processCalls: SyscallSpec<Kernel>[] = [
       return 0;
     },
   },
+  {
+    nr: 258, name: 'set_tid_address', family: 'process', support: 'full',
+    note: 'recorded; with one thread nothing waits on it at exit',
+    args: [arg('tidptr', 'ptr')],
+    handler(k, [tidptr]) {
+      k.task.clearChildTid = tidptr;
+      return k.task.tid;
+    },
+  },
+  {
+    nr: 311, name: 'set_robust_list', family: 'process', support: 'full',
+    note: 'recorded; with one thread no other waits on its robust futexes (qemu-i386 returns ENOSYS here)',
+    args: [arg('head', 'ptr'), arg('len', 'size')],
+    handler(k, [head, len]) {
+      if (len !== ROBUST_LIST_HEAD_SIZE) throw new KernelError(E.EINVAL);
+      k.task.robustList = { head, len };
+      return 0;
+    },
+  },
+  {
+    nr: 312, name: 'get_robust_list', family: 'process', support: 'full',
+    args: [arg('pid', 'int'), arg('head_ptr', 'ptr'), arg('len_ptr', 'ptr')],
+    handler(k, [pid, headPtr, lenPtr]) {
+      self(k, pid);
+      k.putU32(lenPtr, ROBUST_LIST_HEAD_SIZE);
+      k.putU32(headPtr, k.task.robustList.head);
+      return 0;
+    },
+  },
+  {
+    nr: 318, name: 'getcpu', family: 'process', support: 'full', note: 'one processor, one NUMA node: both 0',
+    args: [arg('cpu', 'uint_out'), arg('node', 'uint_out'), arg('tcache', 'ptr')],
+    handler(k, [cpu, node]) {
+      if (cpu !== 0) k.putU32(cpu, 0);
+      if (node !== 0) k.putU32(node, 0);
+      return 0;
+    },
+  },
+  refused(375, 'membarrier', 'refused (ENOSYS), as qemu-i386 does: glibc and musl do without it'),
+  refused(384, 'arch_prctl', 'refused (ENOSYS), as qemu-i386 does; Linux i386 has it only for ARCH_GET_CPUID and friends'),
+  refused(386, 'rseq', 'refused (ENOSYS), as qemu-i386 does: glibc then works without restartable sequences', 4),
 ];
