@@ -69,15 +69,15 @@ function clockInfo(k: Kernel, id: number): ClockInfo {
 /** One timer tick of the platform, in nanoseconds: the coarse clocks' resolution. */
 const tickNanos = (k: Kernel) => Math.round(1e9 / k.profile.timer.hz);
 
-/** A clock's reading in nanoseconds (exact in a double for centuries of microseconds). */
-function readClock(k: Kernel, c: ClockInfo): number {
-  if (c.kind === 'cpu') return k.cpuNanos();
-  const ns = (c.kind === 'realtime' ? k.nowMicros() : k.uptimeMicros()) * 1000;
-  return c.coarse ? ns - (ns % tickNanos(k)) : ns;
+/** A clock's reading in nanoseconds (a bigint: the epoch in nanoseconds passes 2^53). */
+function readClock(k: Kernel, c: ClockInfo): bigint {
+  if (c.kind === 'cpu') return BigInt(k.cpuNanos());
+  const ns = BigInt(c.kind === 'realtime' ? k.nowMicros() : k.uptimeMicros()) * 1000n;
+  return c.coarse ? ns - (ns % BigInt(tickNanos(k))) : ns;
 }
 
 /** clock_getres: the simulated clock counts microseconds; coarse clocks tick; CPU clocks say 1 ns as Linux does. */
-const resolution = (k: Kernel, c: ClockInfo) => (c.kind === 'cpu' ? 1 : c.coarse ? tickNanos(k) : 1000);
+const resolution = (k: Kernel, c: ClockInfo) => BigInt(c.kind === 'cpu' ? 1 : c.coarse ? tickNanos(k) : 1000);
 
 /** struct old_timespec32 (8 bytes) or struct __kernel_timespec (16 bytes, its tv_nsec's high half ignored). */
 function readTimespec(k: Kernel, ptr: number, wide: boolean): { sec: number; nsec: number } {
@@ -85,8 +85,8 @@ function readTimespec(k: Kernel, ptr: number, wide: boolean): { sec: number; nse
   return wide ? { sec: Number(dv.getBigInt64(0, true)), nsec: dv.getInt32(8, true) } : { sec: dv.getInt32(0, true), nsec: dv.getInt32(4, true) };
 }
 
-function writeTimespec(k: Kernel, ptr: number, nanos: number, wide: boolean): void {
-  const sec = Math.floor(nanos / 1e9), nsec = nanos - sec * 1e9;
+function writeTimespec(k: Kernel, ptr: number, nanos: bigint, wide: boolean): void {
+  const sec = Number(nanos / 1_000_000_000n), nsec = Number(nanos % 1_000_000_000n);
   const b = new Uint8Array(wide ? 16 : 8), dv = new DataView(b.buffer);
   if (wide) {
     dv.setBigInt64(0, BigInt(sec), true);
@@ -136,9 +136,9 @@ function clockNanosleep(nr: number, name: string, wide: boolean): SyscallSpec<Ke
       const t = readTimespec(k, request, wide);
       if (!validTimespec(t)) throw new KernelError(E.EINVAL);
       if (c.kind === 'cpu') throw new KernelError(E.EINVAL);
-      let nanos = t.sec * 1e9 + t.nsec;
-      if (flags & TIMER_ABSTIME) nanos = Math.max(0, nanos - readClock(k, c));
-      if (nanos > 0) k.block(Math.ceil(nanos / 1000));
+      let nanos = BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+      if (flags & TIMER_ABSTIME) nanos -= readClock(k, c);
+      if (nanos > 0n) k.block(Number((nanos + 999n) / 1000n));
       return 0;
     },
   };
