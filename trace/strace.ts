@@ -126,7 +126,7 @@ function formatStruct(spec: ArgSpec, args: number[], result: number, mem: GuestM
     case 'rlimit64_in': case 'rlimit64_out': return st.rlimit(mem, value, true);
     case 'prctl_option': return st.prctlOption(value);
     case 'prctl_arg': {
-      if (args[0] !== PR_SET_NAME && args[0] !== PR_GET_NAME) return `0x${(value >>> 0).toString(16)}`;
+      if (args[0] !== PR_SET_NAME && args[0] !== PR_GET_NAME) return value === 0 ? '0' : `0x${(value >>> 0).toString(16)}`;
       if (isError(result) && args[0] === PR_GET_NAME) return hex(value);
       const name = mem.readCString(value, 16);
       if (name === null) return hex(value);

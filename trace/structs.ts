@@ -14,7 +14,7 @@ export function flagNames(value: number, names: [number, string][]): string {
   const parts: string[] = [];
   let rest = value >>> 0;
   for (const [bit, name] of names) if ((rest & bit) === bit && bit !== 0) { parts.push(name); rest = (rest & ~bit) >>> 0; }
-  if (rest) parts.push(`0x${rest.toString(16)}`);
+  if (rest) parts.push(`0x${rest.toString(16)}${parts.length ? '' : ` /* ${names[0][1].replace(/_.*$/, '')}_??? */`}`);
   return parts.length ? parts.join('|') : '0';
 }
 
