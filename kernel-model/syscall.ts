@@ -25,7 +25,8 @@ export type ArgKind =
   // Signals: a number by name, rt and old (one-word) actions and sets, how, the alternate stack.
   | 'signal' | 'sigaction_in' | 'sigaction_out' | 'old_sigaction_in' | 'old_sigaction_out'
   | 'sighow' | 'sigset_in' | 'sigset_out' | 'old_sigset_in' | 'old_sigset_out' | 'stack_in' | 'stack_out'
-  | 'futex_op' | 'futex_timeout' | 'futex_timeout64';  // the timeout, or val2 for the ops that take a count there
+  | 'futex_op' | 'futex_timeout' | 'futex_timeout64'  // the timeout, or val2 for the ops that take a count there
+  | 'futex_val3';   // a bitset, FUTEX_WAKE_OP's encoded operation, or a value
 
 export interface ArgSpec {
   name: string;

@@ -80,7 +80,9 @@ s('futex shows the arguments its operation uses', () => {
   assert.is(line(240, RW, 129, 2147483647, 0, 0, 0), 'futex(0x10000, FUTEX_WAKE_PRIVATE, 2147483647) = 0');
   assert.is(line(240, RW, 128, 6, 0, 0, 0), 'futex(0x10000, FUTEX_WAIT_PRIVATE, 6, NULL) = -1 EAGAIN (Resource temporarily unavailable)');
   assert.is(line(240, RW, 9 | 128 | 256, 6, 0, 0, 0xffffffff),
-    'futex(0x10000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 6, NULL, NULL, 4294967295) = -1 EAGAIN (Resource temporarily unavailable)');
+    'futex(0x10000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 6, NULL, NULL, FUTEX_BITSET_MATCH_ANY) = -1 EAGAIN (Resource temporarily unavailable)');
+  assert.is(line(240, RW, 5 | 128, 1, 1, RW + 4, (1 << 28) | (3 << 12) | (5 << 24) | 1),
+    'futex(0x10000, FUTEX_WAKE_OP_PRIVATE, 1, 1, 0x10004, FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 1)) = 0');
   assert.is(line(240, RW, 3 | 128, 1, 2147483647, RW + 8, 0), 'futex(0x10000, FUTEX_REQUEUE_PRIVATE, 1, 2147483647, 0x10008) = 0',
     'the fourth argument is a count here, not a timeout');
   put(RW + 0x10, 1000, 0, 0, 0);

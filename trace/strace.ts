@@ -108,6 +108,7 @@ function formatStruct(spec: ArgSpec, args: number[], result: number, mem: GuestM
       if (!HAS_TIMEOUT.has(args[1] & ~0x180)) return String(value >>> 0);
       return value === 0 ? 'NULL' : st.timespec(mem, value, spec.kind === 'futex_timeout64');
     case 'futex_op': return st.futexOp(value);
+    case 'futex_val3': return st.futexVal3(args[1], value);
     case 'utsname_out': return st.utsname(mem, value);
     case 'sysinfo_out': return st.sysinfo(mem, value);
     case 'random_out': {

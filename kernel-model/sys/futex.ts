@@ -55,7 +55,7 @@ function futex(nr: number, name: string, wide: boolean): SyscallSpec<Kernel> {
     note: 'one thread: wakes wake no one, a wait on a differing value is EAGAIN, a timed wait sleeps it out (ETIMEDOUT), '
       + 'a wait with no timeout ends the run (nothing could wake it); PI futexes are ENOSYS',
     args: [arg('uaddr', 'ptr'), arg('futex_op', 'futex_op'), arg('val', 'uint'), arg('timeout', wide ? 'futex_timeout64' : 'futex_timeout'),
-      arg('uaddr2', 'ptr'), arg('val3', 'uint')],
+      arg('uaddr2', 'ptr'), arg('val3', 'futex_val3')],
     shownArgs: ([, op]) => futexArgCount(op),
     handler(k, [uaddr, op, val, timeout, uaddr2, val3]) {
       const cmd = op & CMD_MASK;
