@@ -14,6 +14,7 @@ enum {
     NR_getuid32 = 199, NR_gettid = 224, NR_futex = 240, NR_set_tid_address = 258, NR_clock_gettime = 265,
     NR_clock_getres = 266, NR_clock_nanosleep = 267, NR_getcpu = 318, NR_prlimit64 = 340, NR_getrandom = 355,
     NR_rseq = 386, NR_clock_gettime64 = 403, NR_clock_getres_time64 = 406, NR_clock_nanosleep_time64 = 407,
+    NR_membarrier = 375, NR_arch_prctl = 384, NR_set_robust_list = 311, NR_getppid = 64,
     NR_futex_time64 = 422, NR_sched_yield = 158, NR_getrlimit = 76, NR_setrlimit = 75, NR_nanosleep = 162,
 };
 
@@ -159,6 +160,9 @@ static int abi(void)
     sys(NR_sched_yield, 0, 0, 0, 0, 0);
     sys(NR_getpriority, 0, 0, 0, 0, 0);
     sys(NR_rseq, 0, 0, 0, 0, 0);
+    sys(NR_membarrier, 1, 0, 0, 0, 0);           /* MEMBARRIER_CMD_GLOBAL */
+    sys(NR_membarrier, 3, 0, 0, 0, 0);           /* two commands at once */
+    sys(NR_arch_prctl, 0x1001, (int)words, 0, 0, 0);
     return 0;
 }
 

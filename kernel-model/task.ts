@@ -93,6 +93,8 @@ export class Task {
   altstack: SigStack = { sp: 0, flags: SS_DISABLE, size: 0 };
   /** set_tid_address: cleared (and woken) when the thread exits. */
   clearChildTid = 0;
+  /** membarrier: the commands the process has registered for. */
+  membarrierRegistered = 0;
   /** set_robust_list: the head of the robust futex list and its length. */
   robustList = { head: 0, len: 0 };
 

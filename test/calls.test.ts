@@ -102,9 +102,22 @@ ids('scheduling queries: one processor, nice 0', () => {
   assert.is(call(NR.getpriority, 0, 999), -E.ESRCH);
 });
 
+ids('membarrier: one thread, every barrier complete; private expedited ones after registering', () => {
+  const { call } = setup();
+  assert.is(call(NR.membarrier, 0, 0, 0), 0x3ff - 128 - 256, 'QUERY: all but the rseq commands');
+  assert.is(call(NR.membarrier, 1, 0, 0), 0);
+  assert.is(call(NR.membarrier, 8, 0, 0), -E.EPERM, 'PRIVATE_EXPEDITED before registering');
+  assert.is(call(NR.membarrier, 16, 0, 0), 0);
+  assert.is(call(NR.membarrier, 8, 0, 0), 0);
+  assert.is(call(NR.membarrier, 512, 0, 0), 16, 'GET_REGISTRATIONS');
+  assert.is(call(NR.membarrier, 128, 0, 0), -E.EINVAL, 'the rseq commands are absent');
+  assert.is(call(NR.membarrier, 3, 0, 0), -E.EINVAL, 'one command at a time');
+  assert.is(call(NR.membarrier, 1, 1, 0), -E.EINVAL);
+});
+
 ids('calls refused on purpose return ENOSYS without a warning', () => {
   const { call, warnings } = setup();
-  for (const nr of [NR.rseq, NR.membarrier, NR.arch_prctl]) assert.is(call(nr, 0, 0, 0, 0), -E.ENOSYS);
+  for (const nr of [NR.rseq, NR.arch_prctl]) assert.is(call(nr, 0, 0, 0, 0), -E.ENOSYS);
   assert.is(warnings.length, 0);
   assert.is(call(2), -E.ENOSYS, 'fork is not modelled');
   assert.equal(warnings, ['syscluster: unknown syscall fork (2) in the modern personality: returning -ENOSYS']);

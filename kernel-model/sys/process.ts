@@ -19,6 +19,15 @@ const ROBUST_LIST_HEAD_SIZE = 12;
 /** The model has one processor. */
 const NR_CPUS = 1;
 
+/** membarrier commands (include/uapi/linux/membarrier.h). */
+const MEMBARRIER = {
+  QUERY: 0, GLOBAL: 1, GLOBAL_EXPEDITED: 2, REGISTER_GLOBAL_EXPEDITED: 4, PRIVATE_EXPEDITED: 8,
+  REGISTER_PRIVATE_EXPEDITED: 16, PRIVATE_EXPEDITED_SYNC_CORE: 32, REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: 64,
+  PRIVATE_EXPEDITED_RSEQ: 128, REGISTER_PRIVATE_EXPEDITED_RSEQ: 256, GET_REGISTRATIONS: 512,
+} as const;
+/** What MEMBARRIER_CMD_QUERY reports: every command but the two rseq ones. */
+const MEMBARRIER_SUPPORTED = 0x3ff & ~(MEMBARRIER.PRIVATE_EXPEDITED_RSEQ | MEMBARRIER.REGISTER_PRIVATE_EXPEDITED_RSEQ);
+
 /** A call refused with ENOSYS on purpose, as qemu-i386 refuses it; the note says why. */
 function refused(nr: number, name: string, note: string, args = 6): SyscallSpec<Kernel> {
   return {
@@ -187,7 +196,28 @@ export const processCalls: SyscallSpec<Kernel>[] = [
       return 0;
     },
   },
-  refused(375, 'membarrier', 'refused (ENOSYS), as qemu-i386 does: glibc and musl do without it'),
+  {
+    nr: 375, name: 'membarrier', family: 'process', support: 'full',
+    note: 'one thread, so every barrier is already complete; the rseq commands are absent, as rseq is',
+    args: [arg('cmd', 'int'), arg('flags', 'uint'), arg('cpu_id', 'int')],
+    handler(k, [cmd, flags]) {
+      if (flags !== 0) throw new KernelError(E.EINVAL);
+      const m = MEMBARRIER;
+      if (cmd === m.QUERY) return MEMBARRIER_SUPPORTED;
+      if (!(MEMBARRIER_SUPPORTED & cmd) || (cmd & (cmd - 1)) !== 0) throw new KernelError(E.EINVAL);
+      switch (cmd) {
+        case m.GET_REGISTRATIONS: return k.task.membarrierRegistered;
+        case m.REGISTER_GLOBAL_EXPEDITED: case m.REGISTER_PRIVATE_EXPEDITED: case m.REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+          k.task.membarrierRegistered |= cmd;
+          return 0;
+        case m.PRIVATE_EXPEDITED: case m.PRIVATE_EXPEDITED_SYNC_CORE:
+          // Linux: the expedited private barriers need the process to register first.
+          if (!(k.task.membarrierRegistered & (cmd << 1))) throw new KernelError(E.EPERM);
+          return 0;
+        default: return 0; // GLOBAL, GLOBAL_EXPEDITED
+      }
+    },
+  },
   refused(384, 'arch_prctl', 'refused (ENOSYS), as qemu-i386 does; Linux i386 has it only for ARCH_GET_CPUID and friends'),
   refused(386, 'rseq', 'refused (ENOSYS), as qemu-i386 does: glibc then works without restartable sequences', 4),
 ];
