@@ -5,6 +5,7 @@
  *                   the same bytes on every run with one --seed and --clock-start
  *   nonfile abi     makes each call with good and bad arguments and prints only what any
  *                   Linux answers alike (the differential test compares the results)
+ *   nonfile deadlock waits on a futex nothing can wake: the run stops with one line
  */
 #include "lib.h"
 
@@ -170,6 +171,12 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !memcmp(argv[1], "seeded", 7)) return seeded();
     if (argc > 1 && !memcmp(argv[1], "abi", 4)) return abi();
-    print(2, "usage: nonfile seeded|abi\n");
+    if (argc > 1 && !memcmp(argv[1], "deadlock", 9)) {
+        static int word = 1;
+        sys(NR_futex, (int)&word, 128, 1, 0, 0); /* FUTEX_WAIT_PRIVATE with no timeout: nothing can wake it */
+        print(1, "woken\n");
+        return 1;
+    }
+    print(2, "usage: nonfile seeded|abi|deadlock\n");
     return 2;
 }

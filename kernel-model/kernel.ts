@@ -223,8 +223,9 @@ export class Kernel {
         this.current = parent;
       }
       // A batch's own work is charged by its handler (Kernel.work); here only its copying.
-      const base = spec.family === 'batch'
-        ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
+      // A call refused on purpose costs what Linux's sys_ni_syscall does: nothing past dispatch.
+      const base = spec.support === 'unimplemented' ? 0
+        : spec.family === 'batch' ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
       rec.handlerCycles += base;
       this.ledger.handler += base;

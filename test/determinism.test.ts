@@ -1,6 +1,7 @@
 // Determinism: the guest's clock is simulated and its randomness seeded, so two runs of
 // one program give byte-identical output, strace lines and trace dumps; another seed
-// gives other getrandom bytes, another --clock-start another wall clock.
+// gives other getrandom bytes, another --clock-start another wall clock. A wait that
+// could never end is not left to hang either: it stops the run the same way every time.
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -48,6 +49,13 @@ det('the seed alone decides getrandom\'s bytes', async () => {
   const one = await bytes(1), again = await bytes(1), two = await bytes(2);
   assert.is(one, again);
   assert.is.not(one, two);
+});
+
+det('a futex wait nothing could end stops the run with one line, never a hang', () => {
+  const r = cli(['run', 'nonfile', 'deadlock', '--personality', 'modern']);
+  assert.is(r.status, 137);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /^syscluster: futex\(0x[0-9a-f]+, FUTEX_WAIT\) would wait forever: no other thread can wake it; stopping the run\n$/);
 });
 
 det.run();
