@@ -51,8 +51,8 @@ export interface SyscallSpec<Ctx = never> {
   returnsPointer?: boolean;
   support: Support;
   note?: string;
-  /** How many arguments strace shows, when another argument decides (futex's op, prctl's option). */
-  shownArgs?: (args: number[]) => number;
+  /** Which arguments strace shows (their indices), when another argument decides: futex's op, prctl's option. */
+  shownArgs?: (args: number[]) => number[];
   /** The family file it lives in, for the support listing. */
   family: 'fs' | 'time' | 'process' | 'memory' | 'measure' | 'batch' | 'info' | 'signal' | 'futex';
   handler: SyscallHandler<Ctx>;

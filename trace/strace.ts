@@ -168,8 +168,8 @@ export function decodeArgs(rec: SyscallRecord, mem: GuestMemory, phase: 'in' | '
 }
 
 export function straceLine(rec: SyscallRecord, decoded: string[]): string {
-  const count = rec.spec ? rec.spec.shownArgs?.(rec.args) ?? rec.spec.args.length : 6;
-  const shown = decoded.slice(0, count).filter((d) => d !== undefined);
+  const which = rec.spec?.shownArgs?.(rec.args);
+  const shown = (which ? which.map((i) => decoded[i]) : decoded.slice(0, rec.spec ? rec.spec.args.length : 6)).filter((d) => d !== undefined);
   return `${'  '.repeat(rec.depth)}${rec.name}(${shown.join(', ')}) = ${formatResult(rec)}`;
 }
 

@@ -31,16 +31,17 @@ export function futexOp(op: number): string {
   return base + (op & FUTEX_PRIVATE_FLAG ? '_PRIVATE' : '') + (op & FUTEX_CLOCK_REALTIME ? '|FUTEX_CLOCK_REALTIME' : '');
 }
 
-/** futex's last argument: FUTEX_BITSET_MATCH_ANY, FUTEX_WAKE_OP's `FUTEX_OP(...)`, or a number. */
+/** futex's last argument: FUTEX_BITSET_MATCH_ANY, FUTEX_WAKE_OP's encoded operation, or a number. */
 export function futexVal3(op: number, v: number): string {
   const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   if ((cmd === FUTEX.WAIT_BITSET || cmd === FUTEX.WAKE_BITSET) && v >>> 0 === 0xffffffff) return 'FUTEX_BITSET_MATCH_ANY';
   if (cmd !== FUTEX.WAKE_OP) return String(v >>> 0);
   const ops = ['FUTEX_OP_SET', 'FUTEX_OP_ADD', 'FUTEX_OP_OR', 'FUTEX_OP_ANDN', 'FUTEX_OP_XOR'];
   const cmps = ['FUTEX_OP_CMP_EQ', 'FUTEX_OP_CMP_NE', 'FUTEX_OP_CMP_LT', 'FUTEX_OP_CMP_GE', 'FUTEX_OP_CMP_LE', 'FUTEX_OP_CMP_GT'];
-  const o = (v >>> 28) & 7, c = (v >>> 24) & 15;
-  const opName = (ops[o] ?? String(o)) + (v & 0x8000_0000 ? '<<FUTEX_OP_OPARG_SHIFT' : '');
-  return `FUTEX_OP(${opName}, ${(v >>> 12) & 0xfff}, ${cmps[c] ?? String(c)}, ${v & 0xfff})`;
+  // strace spells the encoding out: FUTEX_OP_ADD<<28|0x3<<12|FUTEX_OP_CMP_GT<<24|0x1
+  const o = (v >>> 28) & 7, c = (v >>> 24) & 15, oparg = (v >>> 12) & 0xfff, cmparg = v & 0xfff;
+  const num = (n: number) => (n === 0 ? '0' : `0x${n.toString(16)}`);
+  return `${v & 0x8000_0000 ? 'FUTEX_OP_OPARG_SHIFT<<28|' : ''}${ops[o] ?? num(o)}<<28|${num(oparg)}<<12|${cmps[c] ?? num(c)}<<24|${num(cmparg)}`;
 }
 
 const PRCTL_NAMES = new Map<number, string>([

@@ -20,13 +20,17 @@ export const HAS_TIMEOUT = new Set<number>([FUTEX.WAIT, FUTEX.LOCK_PI, FUTEX.LOC
 /** The exit status of a run stopped in a wait that could never end: as if killed (128 + SIGKILL). */
 export const DEADLOCK_STATUS = 128 + 9;
 
-/** How many arguments each command uses, for strace's view of the call. */
-export function futexArgCount(op: number): number {
+/** The arguments strace shows for each command (uaddr 0, op 1, val 2, timeout or val2 3, uaddr2 4, val3 5). */
+export function futexShownArgs(op: number): number[] {
   switch (op & CMD_MASK) {
-    case FUTEX.WAKE: case FUTEX.UNLOCK_PI: return 3;
-    case FUTEX.WAIT: case FUTEX.LOCK_PI: case FUTEX.LOCK_PI2: case FUTEX.TRYLOCK_PI: return 4;
-    case FUTEX.REQUEUE: return 5;
-    default: return 6;
+    case FUTEX.WAKE: case FUTEX.FD: return [0, 1, 2];
+    case FUTEX.WAIT: return [0, 1, 2, 3];
+    case FUTEX.LOCK_PI: case FUTEX.LOCK_PI2: return [0, 1, 3];
+    case FUTEX.UNLOCK_PI: case FUTEX.TRYLOCK_PI: return [0, 1];
+    case FUTEX.WAIT_BITSET: return [0, 1, 2, 3, 5];
+    case FUTEX.WAKE_BITSET: return [0, 1, 2, 5];
+    case FUTEX.REQUEUE: case FUTEX.WAIT_REQUEUE_PI: return [0, 1, 2, 3, 4];
+    default: return [0, 1, 2, 3, 4, 5];
   }
 }
 
@@ -56,7 +60,7 @@ function futex(nr: number, name: string, wide: boolean): SyscallSpec<Kernel> {
       + 'a wait with no timeout ends the run (nothing could wake it); PI futexes are ENOSYS',
     args: [arg('uaddr', 'ptr'), arg('futex_op', 'futex_op'), arg('val', 'uint'), arg('timeout', wide ? 'futex_timeout64' : 'futex_timeout'),
       arg('uaddr2', 'ptr'), arg('val3', 'futex_val3')],
-    shownArgs: ([, op]) => futexArgCount(op),
+    shownArgs: ([, op]) => futexShownArgs(op),
     handler(k, [uaddr, op, val, timeout, uaddr2, val3]) {
       const cmd = op & CMD_MASK;
       let waitMicros: number | undefined;

@@ -108,7 +108,7 @@ export const processCalls: SyscallSpec<Kernel>[] = [
     nr: 172, name: 'prctl', family: 'process', support: 'partial',
     note: 'PR_SET_NAME and PR_GET_NAME; every other option is EINVAL',
     args: [arg('option', 'prctl_option'), arg('arg2', 'prctl_arg'), arg('arg3', 'prctl_arg'), arg('arg4', 'prctl_arg'), arg('arg5', 'prctl_arg')],
-    shownArgs: ([option]) => (option === PR_SET_NAME || option === PR_GET_NAME ? 2 : 5),
+    shownArgs: ([option]) => (option === PR_SET_NAME || option === PR_GET_NAME ? [0, 1] : [0, 1, 2, 3, 4]),
     handler(k, [option, arg2]) {
       if (option === PR_SET_NAME) {
         // strncpy_from_user of TASK_COMM_LEN - 1 bytes: a fault before the NUL is EFAULT.
