@@ -53,6 +53,25 @@ ids('uids and gids are 0, pids agree, 16-bit and 32-bit calls alike', () => {
   assert.is(call(NR.getpgid, 4242), -E.ESRCH);
 });
 
+ids('getresuid, getresgid and getgroups, 16-bit and 32-bit', () => {
+  const { call, put, u32, mem } = setup();
+  put(RW, 0xffffffff, 0xffffffff, 0xffffffff);
+  assert.is(call(209, RW, RW + 4, RW + 8), 0);
+  assert.equal([u32(RW), u32(RW + 4), u32(RW + 8)], [0, 0, 0]);
+  put(RW, 0xffffffff, 0xffffffff);
+  assert.is(call(171, RW, RW + 2, RW + 4), 0);
+  assert.equal([u32(RW), u32(RW + 4) & 0xffff], [0, 0], 'three 16-bit ids');
+  assert.is(call(211, RW, RO, RW + 8), -E.EFAULT);
+  assert.is(call(205, 0, 0), 1, 'size 0 asks how many');
+  put(RW, 0xffffffff);
+  assert.is(call(205, 4, RW), 1);
+  assert.is(u32(RW), 0);
+  assert.is(call(80, 1, RW + 0x10), 1);
+  assert.is(mem.read(RW + 0x10, 2)![0], 0);
+  assert.is(call(205, -1, RW), -E.EINVAL);
+  assert.is(call(205, 1, RO), -E.EFAULT);
+});
+
 ids('set_tid_address returns the tid; set_robust_list wants 12 bytes; get_robust_list gives them back', () => {
   const { call, k, u32 } = setup();
   assert.is(call(NR.set_tid_address, RW + 0x100), k.pid);

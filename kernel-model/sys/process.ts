@@ -43,6 +43,41 @@ function id(nr: number, name: string, read: (k: Kernel) => number): SyscallSpec<
   return { nr, name, family: 'process', support: 'full', args: [], handler: read };
 }
 
+/** getresuid/getresgid: three ids, 16-bit or 32-bit each, written in order (EFAULT at the first bad one). */
+function getres(nr: number, name: string, ids: (k: Kernel) => number[], width: 2 | 4): SyscallSpec<Kernel> {
+  return {
+    nr, name, family: 'process', support: 'full',
+    args: [arg(name.includes('uid') ? 'ruid' : 'rgid', 'ptr'), arg(name.includes('uid') ? 'euid' : 'egid', 'ptr'), arg(name.includes('uid') ? 'suid' : 'sgid', 'ptr')],
+    handler(k, ptrs) {
+      ids(k).forEach((v, i) => {
+        const b = new Uint8Array(width), dv = new DataView(b.buffer);
+        if (width === 2) dv.setUint16(0, low16(v), true);
+        else dv.setUint32(0, v, true);
+        k.copyOut(ptrs[i], b);
+      });
+      return 0;
+    },
+  };
+}
+
+/** getgroups: the supplementary groups, root's one group 0; a size below their number is EINVAL. */
+function getgroups(nr: number, name: string, width: 2 | 4): SyscallSpec<Kernel> {
+  return {
+    nr, name, family: 'process', support: 'full', note: 'one supplementary group: 0 (root)',
+    args: [arg('size', 'int'), arg('list', 'ptr')],
+    handler(k, [size, list]) {
+      const groups = [k.task.creds.gid];
+      if ((size | 0) < 0) throw new KernelError(E.EINVAL);
+      if (size === 0) return groups.length;
+      if (size < groups.length) throw new KernelError(E.EINVAL);
+      const b = new Uint8Array(width * groups.length), dv = new DataView(b.buffer);
+      groups.forEach((g, i) => (width === 2 ? dv.setUint16(2 * i, low16(g), true) : dv.setUint32(4 * i, g, true)));
+      k.copyOut(list, b);
+      return groups.length;
+    },
+  };
+}
+
 export const processCalls: SyscallSpec<Kernel>[] = [
   {
     nr: 1, name: 'exit', family: 'process', support: 'full', note: 'single-threaded guests: ends the process',
@@ -63,6 +98,7 @@ export const processCalls: SyscallSpec<Kernel>[] = [
   id(50, 'getegid', (k) => low16(k.task.creds.egid)),
   { ...id(64, 'getppid', (k) => k.task.ppid), note: 'always 1: the model has no parent process, as if started by init' },
   id(65, 'getpgrp', (k) => k.task.pgrp),
+  getgroups(80, 'getgroups', 2),
   {
     nr: 96, name: 'getpriority', family: 'process', support: 'full',
     note: 'nice is always 0, so the result is 20 (the kernel returns 20 - nice)',
@@ -130,10 +166,15 @@ export const processCalls: SyscallSpec<Kernel>[] = [
       throw new KernelError(E.EINVAL);
     },
   },
+  getres(165, 'getresuid', (k) => [k.task.creds.uid, k.task.creds.euid, k.task.creds.suid], 2),
+  getres(171, 'getresgid', (k) => [k.task.creds.gid, k.task.creds.egid, k.task.creds.sgid], 2),
   id(199, 'getuid32', (k) => k.task.creds.uid),
   id(200, 'getgid32', (k) => k.task.creds.gid),
   id(201, 'geteuid32', (k) => k.task.creds.euid),
   id(202, 'getegid32', (k) => k.task.creds.egid),
+  getgroups(205, 'getgroups32', 4),
+  getres(209, 'getresuid32', (k) => [k.task.creds.uid, k.task.creds.euid, k.task.creds.suid], 4),
+  getres(211, 'getresgid32', (k) => [k.task.creds.gid, k.task.creds.egid, k.task.creds.sgid], 4),
   id(224, 'gettid', (k) => k.task.tid),
   {
     nr: 242, name: 'sched_getaffinity', family: 'process', support: 'full',
