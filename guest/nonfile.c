@@ -164,6 +164,7 @@ static int abi(void)
     sys(NR_membarrier, 1, 0, 0, 0, 0);           /* MEMBARRIER_CMD_GLOBAL */
     sys(NR_membarrier, 3, 0, 0, 0, 0);           /* two commands at once */
     sys(NR_arch_prctl, 0x1001, (int)words, 0, 0, 0);
+    sys(NR_set_robust_list, (int)words, 12, 0, 0, 0);
     return 0;
 }
 
