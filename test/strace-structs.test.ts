@@ -109,7 +109,7 @@ s('prctl, the process\'s name, identity and scheduling', () => {
   assert.is(line(242, 0, 128, RW), 'sched_getaffinity(0, 128, [0]) = 4');
   assert.is(line(318, RW, 0, 0), 'getcpu([0], NULL, NULL) = 0');
   assert.is(line(96, 0, 0), 'getpriority(PRIO_PROCESS, 0) = 20');
-  assert.is(line(136, 0xffffffff), 'personality(0xffffffff) = 0');
+  assert.is(line(136, 0xffffffff), 'personality(0xffffffff) = 0 (PER_LINUX)');
   assert.is(line(258, RW), 'set_tid_address(0x10000) = 1000');
   assert.is(line(386, RW, 32, 0, 0x53053053), 'rseq(0x10000, 0x20, NULL, 0x53053053) = -1 ENOSYS (Function not implemented)');
 });

@@ -53,11 +53,11 @@ export function openFlags(flags: number): string {
   return parts.join('|');
 }
 
-function timeval(mem: GuestMemory, ptr: number, usecName = 'tv_usec'): string {
+function timeval(mem: GuestMemory, ptr: number): string {
   const b = mem.read(ptr, 8);
   if (!b) return hex(ptr);
   const dv = new DataView(b.buffer, b.byteOffset, 8);
-  return `{tv_sec=${dv.getInt32(0, true)}, ${usecName}=${dv.getInt32(4, true)}}`;
+  return `{tv_sec=${dv.getInt32(0, true)}, tv_usec=${dv.getInt32(4, true)}}`;
 }
 
 /** One argument as strace would print it. */
@@ -150,6 +150,7 @@ export function formatResult(rec: SyscallRecord): string {
   if (isError(r)) return `-1 ${errnoName(-r)} (${errnoText(-r)})`;
   if (rec.spec?.returnsPointer) return hex(r);
   if (rec.name === '_newselect' && r === 0) return '0 (Timeout)';
+  if (rec.name === 'personality') return r === 0 ? '0 (PER_LINUX)' : hex(r);
   return String(r);
 }
 
