@@ -10,7 +10,8 @@ import type { RunOptions } from '../emulator/machine.js';
 import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
-import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName } from '../kernel-model/table.js';
+import { I386_NAMES } from '../kernel-model/i386-names.js';
 import { SpecializedError } from '../kernel-model/specialized.js';
 
 export { BadInput };
@@ -41,7 +42,7 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
 export function knownCallNames(): Set<string> {
   const names = new Set<string>();
   for (const p of ['paper', 'modern'] as const) for (const s of personality(p).table.values()) names.add(s.name);
-  for (const [, n] of UNIMPLEMENTED) names.add(n);
+  for (const n of I386_NAMES) if (n) names.add(n);
   for (const d of builtinSpecialized()) names.add(d.name);
   return names;
 }
@@ -78,6 +79,7 @@ export const runOptions = {
   seed: { type: 'number', default: 1, describe: 'seeds the guest\'s randomness (AT_RANDOM, getrandom): same seed, same bytes' },
   'max-memory': { type: 'string', default: '1G', describe: 'guest memory a run may map (bytes, or with K, M or G); past it, mmap and brk fail with ENOMEM' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
+  nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
 } as const;
 
 /** --max-memory as bytes: a number with an optional K, M or G (powers of 1024). */
@@ -110,6 +112,14 @@ export function resolvePersonality(name: string, bytes: Uint8Array, specializedF
     chosen = { name: 'paper', why: 'default' }; // the load reports what is wrong with the file
   }
   return { personality: choosePersonality(chosen.name, specializedFile), why: chosen.why };
+}
+
+/** --nodename, checked: utsname's field holds 64 bytes and a NUL. */
+export function nodename(text: string): string {
+  if (Buffer.byteLength(text, 'latin1') > 64 || text.includes('\0') || /[^\x20-\x7e]/.test(text)) {
+    throw new BadInput(`--nodename ${JSON.stringify(text)}: at most 64 printable characters`);
+  }
+  return text;
 }
 
 /** --clock-start as microseconds since the epoch. */
@@ -161,6 +171,7 @@ export interface GuestArgs {
   clockStart: string;
   seed?: number;
   maxMemory?: string;
+  nodename: string;
 }
 
 /** The positional guest and its arguments, and the options of a guest run. */
@@ -182,6 +193,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality,
       fs: hostRoot(a.root), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
+      nodename: nodename(a.nodename),
     },
   };
 }

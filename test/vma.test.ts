@@ -13,7 +13,7 @@ import { profile } from './helpers.js';
 const P = 0x1000;
 const RW = PROT.READ | PROT.WRITE;
 const MAP_PRIVATE = 0x02, MAP_SHARED = 0x01, MAP_FIXED = 0x10, MAP_ANON = 0x20, MAP_NOREPLACE = 0x100000;
-const NR = { brk: 45, old_mmap: 90, munmap: 91, mprotect: 125, mremap: 163, madvise: 219, mmap2: 192, open: 5 };
+const NR = { brk: 45, mmap: 90, munmap: 91, mprotect: 125, mremap: 163, madvise: 219, mmap2: 192, open: 5 };
 
 const vma = suite('AddressSpace');
 
@@ -126,13 +126,13 @@ calls('private file mappings read the file from a page offset; the rest of the p
   assert.is(call(NR.mmap2, 0, P, RW, MAP_SHARED, fd, 0), -E.ENODEV, 'shared writable file mappings are refused');
 });
 
-calls('old_mmap takes its arguments in a struct, offset in bytes', () => {
+calls('the old mmap (90) takes its arguments in a struct, offset in bytes', () => {
   const { call, mem } = setup();
   const words = [0, 2 * P, RW, MAP_PRIVATE | MAP_ANON, -1, 0];
   mem.write(0x10100, Uint8Array.from(Buffer.concat(words.map((w) => { const b = Buffer.alloc(4); b.writeInt32LE(w); return b; }))));
-  const a = call(NR.old_mmap, 0x10100);
+  const a = call(NR.mmap, 0x10100);
   assert.is(a, MMAP_BASE - 2 * P);
-  assert.is(call(NR.old_mmap, 0x90000000), -E.EFAULT);
+  assert.is(call(NR.mmap, 0x90000000), -E.EFAULT);
 });
 
 calls('munmap and mprotect: alignment, holes and unmapped ranges', () => {

@@ -116,8 +116,8 @@ export const memoryCalls: SyscallSpec<Kernel>[] = [
     },
   },
   {
-    nr: 90, name: 'old_mmap', family: 'memory', support: 'partial', returnsPointer: true,
-    note: 'mmap with its six arguments in a struct (offset in bytes); as mmap2',
+    nr: 90, name: 'mmap', family: 'memory', support: 'partial', returnsPointer: true,
+    note: 'the old mmap (old_mmap in strace): its six arguments in a struct, offset in bytes; as mmap2',
     args: [arg('args', 'mmap_args')],
     handler(k, [ptr]) {
       const b = k.copyIn(ptr, 24);
