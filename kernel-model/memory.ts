@@ -198,8 +198,10 @@ export abstract class PagedMemory implements GuestMemory {
   /** A mapping is about to take [start, end): backing left above the break there goes. */
   private releaseHeapSlack(start: number, end: number): void {
     const h = this.heap;
-    if (!h || end <= h.start || start >= h.backedEnd) return;
-    const cut = Math.max(start, ...this.space.overlapping(h.start, h.backedEnd).map((v) => v.end), h.start);
+    if (!h || start >= h.backedEnd) return;
+    // The slack starts above the highest area in the heap's range; below it nothing free is backed.
+    const cut = this.space.overlapping(h.start, h.backedEnd).reduce((top, v) => Math.max(top, v.end), h.start);
+    if (end <= cut) return;
     this.backUnmap(cut, h.backedEnd);
     h.backedEnd = cut;
     h.dirtyEnd = Math.min(h.dirtyEnd, cut);

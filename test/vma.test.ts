@@ -201,5 +201,20 @@ calls('the area count is capped: ENOMEM, never a crash', () => {
   assert.ok(mem.space.count <= MAX_MAP_COUNT);
 });
 
+
+const slack = suite('the heap\'s backing');
+
+slack('a fixed mapping in the middle of the heap keeps the heap above it readable', () => {
+  const { call, mem } = setup();
+  call(NR.brk, 0x8060000);
+  mem.write(0x805f000, Uint8Array.of(5));
+  assert.is(call(NR.mmap2, 0x8050000, P, RW, MAP_PRIVATE | MAP_ANON | MAP_FIXED, -1, 0), 0x8050000);
+  assert.is(mem.read(0x805f000, 1)![0], 5);
+  assert.is(call(NR.mmap2, 0x8070000, P, RW, MAP_PRIVATE | MAP_ANON | MAP_FIXED, -1, 0), 0x8070000, 'a mapping in the slack above the break');
+  assert.is(mem.read(0x805f000, 1)![0], 5);
+  assert.is(call(NR.brk, 0x8080000), 0x8060000, 'the break cannot grow over it');
+});
+
 calls.run();
 vma.run();
+slack.run();
