@@ -96,8 +96,8 @@ function checkRange(addr: number, len: number): number {
 
 export const memoryCalls: SyscallSpec<Kernel>[] = [
   {
-    nr: 45, name: 'brk', family: 'memory', support: 'full', returnsPointer: true,
-    note: 'returns the new break, or the old one when the request cannot be met',
+    nr: 45, name: 'brk', family: 'memory', support: 'partial', returnsPointer: true,
+    note: 'the new break, or the old one when the request cannot be met; at most 256 MiB; after a shrink, up to 16 MiB above the break may stay reachable (no SIGSEGV there)',
     args: [arg('addr', 'ptr')],
     handler(k, [addr]) {
       if (addr < k.brkStart || addr > k.brkStart + MAX_HEAP_BYTES) return k.brk;
