@@ -7,6 +7,9 @@
 import type { Kernel } from './kernel.js';
 import type { SyscallSpec } from './syscall.js';
 import { fsCalls } from './sys/fs.js';
+import { fdCalls } from './sys/fd.js';
+import { dirCalls } from './sys/dir.js';
+import { statCalls } from './sys/stat.js';
 import { memoryCalls } from './sys/memory.js';
 import { processCalls } from './sys/process.js';
 import { timeCalls } from './sys/time.js';
@@ -30,18 +33,16 @@ export interface Personality {
 
 /** Real Linux i386 calls that are not modelled: they return -ENOSYS and say so once. */
 export const UNIMPLEMENTED: [number, string][] = [
-  [2, 'fork'], [7, 'waitpid'], [8, 'creat'], [9, 'link'], [11, 'execve'], [12, 'chdir'], [14, 'mknod'],
-  [15, 'chmod'], [33, 'access'], [37, 'kill'], [38, 'rename'], [39, 'mkdir'], [40, 'rmdir'], [41, 'dup'],
-  [42, 'pipe'], [54, 'ioctl'], [55, 'fcntl'], [63, 'dup2'], [90, 'mmap'], [91, 'munmap'], [102, 'socketcall'],
-  [106, 'stat'], [108, 'fstat'], [114, 'wait4'], [117, 'ipc'], [120, 'clone'], [122, 'uname'],
-  [125, 'mprotect'], [140, '_llseek'], [145, 'readv'], [146, 'writev'], [168, 'poll'], [174, 'rt_sigaction'],
-  [175, 'rt_sigprocmask'], [180, 'pread64'], [181, 'pwrite64'], [183, 'getcwd'], [192, 'mmap2'],
-  [195, 'stat64'], [197, 'fstat64'], [240, 'futex'], [243, 'set_thread_area'], [258, 'set_tid_address'],
-  [265, 'clock_gettime'], [295, 'openat'], [375, 'membarrier'], [384, 'arch_prctl'], [403, 'clock_gettime64'],
+  [2, 'fork'], [7, 'waitpid'], [11, 'execve'], [14, 'mknod'], [37, 'kill'], [42, 'pipe'], [90, 'mmap'],
+  [91, 'munmap'], [102, 'socketcall'], [106, 'stat'], [108, 'fstat'], [114, 'wait4'], [117, 'ipc'],
+  [120, 'clone'], [122, 'uname'], [125, 'mprotect'], [168, 'poll'], [174, 'rt_sigaction'],
+  [175, 'rt_sigprocmask'], [192, 'mmap2'], [240, 'futex'], [243, 'set_thread_area'],
+  [258, 'set_tid_address'], [265, 'clock_gettime'], [375, 'membarrier'], [384, 'arch_prctl'],
+  [403, 'clock_gettime64'],
 ];
 
 /** Every modelled call that keeps its real Linux i386 number. */
-export const LINUX_CALLS: SyscallSpec<Kernel>[] = [...processCalls, ...fsCalls, ...timeCalls, ...memoryCalls];
+export const LINUX_CALLS: SyscallSpec<Kernel>[] = [...processCalls, ...fsCalls, ...fdCalls, ...dirCalls, ...statCalls, ...timeCalls, ...memoryCalls];
 
 /** The highest number of today's i386 table (Linux 6.x). */
 const HIGHEST_REAL_I386 = 462;
