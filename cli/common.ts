@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { BadInput } from '../emulator/elf.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
-import { HostFileSystem } from '../host/hostfs.js';
+import { HostFileSystem, hostUmask } from '../host/hostfs.js';
 import type { Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
@@ -161,7 +161,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     guest,
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
-      fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
     },
   };
 }

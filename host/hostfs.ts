@@ -110,32 +110,52 @@ class HostFile extends BaseFile {
 
   lseek(offset: number, whence: number): number {
     if (whence < 0 || whence > 4) throw new KernelError(E.EINVAL);
+    if ((this.mode & S.IFMT) === S.IFDIR) {
+      const to = whence === 0 ? offset : whence === 1 ? this.entryIndex + offset : -1;
+      if (to < 0) throw new KernelError(E.EINVAL);
+      if (to !== this.entryIndex) { this.entryIndex = to; this.resync = true; }
+      return to;
+    }
     return Number(check(libc().lseek(this.fd, BigInt(offset), whence)));
   }
 
   stat(): Stat { return fstat(this.fd); }
 
+  /**
+   * Directory positions the guest sees are entry counts (d_off = index + 1), not the host's
+   * 64-bit hash cookies, which a JavaScript number cannot hold; seeking re-reads from the start.
+   */
+  private entryIndex = 0;
+  private resync = false;
+
   readEntries(fits: (e: DirEntry) => boolean): DirEntry[] {
     if ((this.mode & S.IFMT) !== S.IFDIR || (this.flags & O.PATH)) throw new KernelError((this.flags & O.PATH) ? E.EBADF : E.ENOTDIR);
-    const out: DirEntry[] = [];
     const buf = Buffer.alloc(32768);
+    let skip = 0;
+    if (this.resync) {
+      check(libc().lseek(this.fd, 0n, 0));
+      skip = this.entryIndex;
+      this.resync = false;
+    }
+    const out: DirEntry[] = [];
+    let before = BigInt(check(libc().lseek(this.fd, 0n, 1)));
     for (;;) {
-      const start = Number(check(libc().lseek(this.fd, 0n, 1)));
       const n = Number(check(libc().getdents64(H.SYS_getdents64, this.fd, buf, buf.length)));
       if (n === 0) return out;
-      let at = 0;
-      for (; at < n; at += buf.readUInt16LE(at + 16)) {
-        const end = buf.indexOf(0, at + 19);
+      for (let at = 0; at < n; at += buf.readUInt16LE(at + 16)) {
+        const hostNext = buf.readBigInt64LE(at + 8);
+        if (skip > 0) { skip--; before = hostNext; continue; }
         const e: DirEntry = {
-          ino: Number(buf.readBigUInt64LE(at)), next: Number(buf.readBigInt64LE(at + 8)), type: buf[at + 18],
-          name: buf.toString('latin1', at + 19, end),
+          ino: Number(buf.readBigUInt64LE(at)), next: this.entryIndex + 1, type: buf[at + 18],
+          name: buf.toString('latin1', at + 19, buf.indexOf(0, at + 19)),
         };
         if (!fits(e)) {
-          // Resume at this entry next time: the position after the one before it.
-          check(libc().lseek(this.fd, BigInt(out.length > 0 ? out[out.length - 1].next : start), 0));
+          check(libc().lseek(this.fd, before, 0)); // resume at this entry next time
           return out;
         }
         out.push(e);
+        this.entryIndex++;
+        before = hostNext;
       }
     }
   }
@@ -525,5 +545,15 @@ export class HostFileSystem implements FileSystem {
 
   close(): void {
     for (const t of this.trees) t.close();
+  }
+}
+
+/** The host process's file mode creation mask (a guest starts with it, as under qemu-user). */
+export function hostUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    return m ? parseInt(m[1], 8) : 0o022;
+  } catch {
+    return 0o022;
   }
 }

@@ -22,9 +22,8 @@ function fcntl(k: Kernel, fd: number, cmd: number, a: number): number {
       return k.fds.install(file, cmd === F.DUPFD_CLOEXEC, a);
     case F.GETFD: return k.fds.cloexec(fd) ? FD_CLOEXEC : 0;
     case F.SETFD: k.fds.setCloexec(fd, (a & FD_CLOEXEC) !== 0); return 0;
-    // A 64-bit host kernel forces O_LARGEFILE on every file, and so does glibc on i386:
-    // qemu-i386 and Linux both report it.
-    case F.GETFL: return file.flags | O.LARGEFILE;
+    // O_LARGEFILE shows only if the guest opened with it (glibc's open64 does), as on i386 Linux.
+    case F.GETFL: return file.flags;
     case F.SETFL: file.setStatusFlags(a); return 0;
     case F.GETLK: case F.GETLK64: {
       // One process holds every lock there is: nothing conflicts.
