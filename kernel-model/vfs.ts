@@ -393,6 +393,8 @@ export class MemoryFileSystem implements FileSystem {
       if (guestPath.endsWith('/')) throw new KernelError(E.EISDIR);
       node = this.node('reg', mode);
       w.parent.children.set(w.name, node);
+    } else if (guestPath.endsWith('/') && node.kind !== 'dir') {
+      throw new KernelError(E.ENOTDIR);
     } else if (node.kind === 'lnk') {
       if (!(flags & O.PATH)) throw new KernelError(E.ELOOP);
     } else if (node.kind === 'dir') {

@@ -170,3 +170,78 @@ fds('standard streams: stdin reads, stdout writes, no seeking', () => {
 });
 
 fds.run();
+
+const sysroot = suite('a read-only sysroot behind the root (qemu -L)');
+let top: string, upper: string, lower: string;
+
+sysroot.before.each(() => {
+  top = tmpdir();
+  upper = path.join(top, 'root');
+  lower = path.join(top, 'sysroot');
+  fs.mkdirSync(path.join(upper, 'etc'), { recursive: true });
+  fs.mkdirSync(path.join(lower, 'lib/i386-linux-gnu'), { recursive: true });
+  fs.mkdirSync(path.join(lower, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(lower, 'lib/i386-linux-gnu/libc.so.6'), 'libc');
+  fs.symlinkSync('/lib/i386-linux-gnu/libc.so.6', path.join(lower, 'lib/libc.so.6'));
+  fs.writeFileSync(path.join(lower, 'etc/both'), 'lower');
+  fs.writeFileSync(path.join(upper, 'etc/both'), 'upper');
+});
+
+sysroot('the root answers first; the sysroot fills in what it lacks, its symlinks resolved inside it', () => {
+  const vfs = new HostFileSystem(upper, lower);
+  const read = (p: string) => Buffer.from(vfs.open(p, O.RDONLY, 0).read(100)).toString();
+  assert.is(read('/etc/both'), 'upper');
+  assert.is(read('/lib/i386-linux-gnu/libc.so.6'), 'libc');
+  assert.is(read('/lib/libc.so.6'), 'libc');
+  assert.is(vfs.readlink('/lib/libc.so.6'), '/lib/i386-linux-gnu/libc.so.6');
+  assert.is(vfs.directory('/lib/../lib/i386-linux-gnu'), '/lib/i386-linux-gnu');
+  assert.is(errnoOf(() => vfs.open('/nowhere', O.RDONLY, 0)), E.ENOENT);
+  vfs.close();
+});
+
+sysroot('nothing writes into the sysroot: EROFS, and new files land in the root', () => {
+  const vfs = new HostFileSystem(upper, lower);
+  assert.is(errnoOf(() => vfs.open('/lib/i386-linux-gnu/libc.so.6', O.WRONLY, 0)), E.EROFS);
+  assert.is(errnoOf(() => vfs.open('/lib/i386-linux-gnu/libc.so.6', O.RDONLY | O.TRUNC, 0)), E.EROFS);
+  assert.is(errnoOf(() => vfs.unlink('/lib/i386-linux-gnu/libc.so.6')), E.EROFS);
+  assert.is(errnoOf(() => vfs.mkdir('/lib/new', 0o755)), E.EROFS);
+  assert.is(errnoOf(() => vfs.rename('/lib/libc.so.6', '/moved', 0)), E.EROFS);
+  assert.is(errnoOf(() => vfs.chmod('/lib/i386-linux-gnu/libc.so.6', 0o600, true)), E.EROFS);
+  assert.is(errnoOf(() => vfs.access('/lib/i386-linux-gnu/libc.so.6', 2, true)), E.EROFS);
+  const f = vfs.open('/etc/new', O.WRONLY | O.CREAT, 0o644);
+  f.write(Buffer.from('made'));
+  f.close();
+  assert.is(fs.readFileSync(path.join(upper, 'etc/new'), 'utf8'), 'made');
+  assert.not.ok(fs.existsSync(path.join(lower, 'etc/new')));
+  assert.is(fs.readFileSync(path.join(lower, 'lib/i386-linux-gnu/libc.so.6'), 'utf8'), 'libc');
+  vfs.close();
+});
+
+sysroot.run();
+
+const memtree = suite('in-memory file system: directories, links, names');
+
+memtree('mkdir, symlinks (relative, absolute, loops), readdir through a description, rename, link', () => {
+  const vfs = new MemoryFileSystem({ '/a/f': Buffer.from('data') });
+  vfs.mkdir('/a/b', 0o755);
+  vfs.symlink('../f', '/a/b/up');
+  vfs.symlink('/a', '/abs');
+  vfs.symlink('loop', '/loop');
+  assert.equal(Buffer.from(vfs.open('/a/b/up', O.RDONLY, 0).read(10)).toString(), 'data');
+  assert.equal(Buffer.from(vfs.open('/abs/b/up', O.RDONLY, 0).read(10)).toString(), 'data');
+  assert.is(errnoOf(() => vfs.open('/loop', O.RDONLY, 0)), E.ELOOP);
+  assert.is(vfs.directory('/abs/b/..'), '/a');
+  const dir = vfs.open('/a', O.RDONLY | O.DIRECTORY, 0);
+  assert.equal(dir.readEntries(() => true).map((e) => e.name), ['.', '..', 'f', 'b']);
+  assert.equal(dir.readEntries(() => true), []);
+  dir.lseek(0, SEEK.SET);
+  assert.equal(dir.readEntries((e) => e.name !== 'f').map((e) => e.name), ['.', '..']);
+  vfs.rename('/a/f', '/a/g', 0);
+  vfs.link('/a/g', '/h', true);
+  assert.is(vfs.stat('/h', true).nlink, 2);
+  assert.is(errnoOf(() => vfs.rmdir('/a')), E.ENOTEMPTY);
+  assert.is(errnoOf(() => vfs.open('/a/g/', O.RDONLY, 0)), E.ENOTDIR);
+  assert.equal(vfs.paths(), ['/a/g', '/h']);
+});
+
+memtree.run();
