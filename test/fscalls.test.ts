@@ -307,3 +307,56 @@ strace('stat, *at, iovec, fcntl, _llseek, getdents64 print as strace prints them
 });
 
 strace.run();
+
+const hostile = suite('hostile arguments to every file call');
+
+/** Every file-family call with arguments a hostile guest might pass: only numbers come back. */
+function hammer(fsys: import('../kernel-model/vfs.js').FileSystem, seed: number): number {
+  const mem = new ArrayMemory();
+  mem.map(RW, 0x10000, PROT.READ | PROT.WRITE);
+  const k = new Kernel({ profile: profile(), personality: personality('modern'), memory: mem, fs: fsys, stdio: new CapturedStdio(),
+    brk: 0x30000, exePath: '/prog', warn: () => {} });
+  let x = seed;
+  const rand = () => { x = (x * 1103515245 + 12345) >>> 0; return x; };
+  const names = ['f', 'd', 'd/x', '/l', '..', '/', '', 'missing/x', 'd/../f', '/proc/self/exe', 'l/'];
+  names.forEach((n, i) => mem.write(RW + i * 64, Buffer.from(n + '\0', 'latin1')));
+  const pick = () => {
+    const r = rand() % 12;
+    return [0, 0xffffffff, -100 >>> 0, 3, 4, 1, RW + (rand() % names.length) * 64, RW + 0x1000, 0xdead0000, 0x7fffffff, rand(), 0x1000][r];
+  };
+  const families = new Set(['fs', 'fd', 'dir', 'stat']);
+  const specs = [...k.personality.table.values()].filter((s) => families.has(s.family) && s.name !== 'write' && s.name !== 'read');
+  let calls = 0;
+  for (let round = 0; round < 40; round++) {
+    for (const s of specs) {
+      const args = s.args.map(() => pick());
+      const r = k.dispatch(s.nr, args).result;
+      assert.type(r, 'number', `${s.name}(${args.join(', ')})`);
+      calls++;
+    }
+  }
+  k.fds.closeAll();
+  return calls;
+}
+
+hostile('on the in-memory file system', () => {
+  const fsys = new MemoryFileSystem({ '/f': Buffer.from('data'), '/d/x': Buffer.from('x') });
+  fsys.symlink('f', '/l');
+  for (const seed of [1, 8, 9, 10]) assert.ok(hammer(fsys, seed) > 1000);
+});
+
+hostile('on a host directory', async () => {
+  const { HostFileSystem } = await import('../host/hostfs.js');
+  const { tmpdir } = await import('./helpers.js');
+  const nodefs = await import('node:fs');
+  const dir = tmpdir();
+  nodefs.mkdirSync(`${dir}/d`);
+  nodefs.writeFileSync(`${dir}/f`, 'data');
+  nodefs.writeFileSync(`${dir}/d/x`, 'x');
+  nodefs.symlinkSync('f', `${dir}/l`);
+  const fsys = new HostFileSystem(dir);
+  for (const seed of [2, 3, 4, 5, 6, 7]) assert.ok(hammer(fsys, seed) > 1000);
+  fsys.close();
+});
+
+hostile.run();
