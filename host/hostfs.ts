@@ -198,6 +198,58 @@ class HostFile extends BaseFile {
   }
 }
 
+/**
+ * The host's open flags for a guest open: never blocking, never taking a terminal.
+ */
+function hostOpenFlags(flags: number, guestPath: string): number {
+  if (flags & O.PATH) return H.O_PATH | H.O_NOFOLLOW | H.O_CLOEXEC | ((flags & O.DIRECTORY) || guestPath.endsWith('/') ? H.O_DIRECTORY : 0);
+  let host = [H.O_RDONLY, H.O_WRONLY, H.O_RDWR, H.O_RDONLY][flags & O.ACCMODE] | H.O_NOFOLLOW | H.O_CLOEXEC | H.O_NONBLOCK | H.O_NOCTTY;
+  const pairs: [number, number][] = [[O.CREAT, H.O_CREAT], [O.EXCL, H.O_EXCL], [O.TRUNC, H.O_TRUNC],
+    [O.APPEND, H.O_APPEND], [O.DIRECTORY, H.O_DIRECTORY]];
+  for (const [g, h] of pairs) if (flags & g) host |= h;
+  if (guestPath.endsWith('/')) host |= H.O_DIRECTORY;
+  if (!(flags & O.NOFOLLOW)) host &= ~H.O_NOFOLLOW; // openat2 follows inside the root; the walk adds it back
+  return host;
+}
+
+let openat2Works = true;
+
+/** Tests turn openat2 off to exercise the component walk alone; returns the previous setting. */
+export function useOpenat2(on: boolean): boolean {
+  const was = openat2Works;
+  openat2Works = on;
+  return was;
+}
+
+/**
+ * openat2 with RESOLVE_IN_ROOT: the host kernel resolves the whole path with the root
+ * as `/` (absolute symlinks and `..` stay inside), atomically. undefined when the host
+ * lacks it or a rename raced the walk (EAGAIN): the caller walks instead.
+ */
+function openInRoot(rootFd: number, guestPath: string, host: number, mode: number): number | undefined {
+  if (!openat2Works) return undefined;
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(host >>> 0), 0);
+  how.writeBigUInt64LE(BigInt(host & H.O_CREAT ? mode & 0o7777 : 0), 8);
+  how.writeBigUInt64LE(BigInt(H.RESOLVE_IN_ROOT | H.RESOLVE_NO_MAGICLINKS), 16);
+  const rel = guestPath.replace(/^\/+/, '') || '.';
+  const fd = Number(libc().openat2(H.SYS_openat2, rootFd, cstr(rel), how, how.length));
+  if (fd >= 0) return fd;
+  const errno = koffi.errno();
+  if (errno === E.ENOSYS || errno === E.E2BIG || errno === E.EPERM) { openat2Works = false; return undefined; } // no openat2 here (or a filter forbids it)
+  if (errno === E.EAGAIN || errno === E.EXDEV) return undefined;
+  throw new KernelError(errno);
+}
+
+function statOrClose(fd: number): Stat {
+  try {
+    return fstat(fd);
+  } catch (err) {
+    closeFd(fd);
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------- one host directory tree
 
 /** Where a walk ended: the directory holding the last name (an fd the caller closes), and that name. */
@@ -317,29 +369,30 @@ class Tree {
   open(guestPath: string, flags: number, mode: number): OpenFile {
     const acc = flags & O.ACCMODE;
     if (acc === 3 && !(flags & O.PATH)) throw new KernelError(E.EINVAL);
+    components(guestPath); // ENOENT, ENAMETOOLONG before anything else
+    if ((flags & O.CREAT) && guestPath.endsWith('/')) throw new KernelError(E.EISDIR);
+    const host = hostOpenFlags(flags, guestPath);
+    const kept = flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.NOCTTY | O.CLOEXEC | O.NOFOLLOW);
+    if (!this.readOnly) {
+      // One openat2 resolving in the root where the host has it; directories still take
+      // the walk, whose canonical path *at calls and fchdir need.
+      const fd = openInRoot(this.fd, guestPath, host, mode);
+      if (fd !== undefined) {
+        const st = statOrClose(fd);
+        if ((st.mode & S.IFMT) !== S.IFDIR) return new HostFile(guestPath, fd, kept, st.mode);
+        closeFd(fd);
+      }
+    }
     return this.at(guestPath, (flags & O.NOFOLLOW) === 0, (p) => {
       if (this.readOnly && (acc !== O.RDONLY || (flags & (O.TRUNC | O.CREAT)))) {
         // Opening a sysroot file for writing: the sysroot is read-only.
         if (!(flags & O.CREAT)) this.pathFdClosed(p);
         throw new KernelError(E.EROFS);
       }
-      if ((flags & O.CREAT) && guestPath.endsWith('/')) throw new KernelError(E.EISDIR);
-      let host = [H.O_RDONLY, H.O_WRONLY, H.O_RDWR, H.O_RDONLY][acc] | H.O_NOFOLLOW | H.O_CLOEXEC | H.O_NONBLOCK | H.O_NOCTTY;
-      const pairs: [number, number][] = [[O.CREAT, H.O_CREAT], [O.EXCL, H.O_EXCL], [O.TRUNC, H.O_TRUNC],
-        [O.APPEND, H.O_APPEND], [O.DIRECTORY, H.O_DIRECTORY], [O.PATH, H.O_PATH]];
-      for (const [g, h] of pairs) if (flags & g) host |= h;
-      if (guestPath.endsWith('/')) host |= H.O_DIRECTORY;
-      if (flags & O.PATH) host = H.O_PATH | H.O_NOFOLLOW | H.O_CLOEXEC | (host & H.O_DIRECTORY);
-      const fd = check(libc().openat(p.dir, cstr(p.name), host, mode & 0o7777));
-      let st: Stat;
-      try {
-        st = fstat(fd);
-      } catch (err) {
-        closeFd(fd);
-        throw err;
-      }
+      const fd = check(libc().openat(p.dir, cstr(p.name), host | H.O_NOFOLLOW, (flags & O.CREAT) ? mode & 0o7777 : 0));
+      const st = statOrClose(fd);
       const name = (st.mode & S.IFMT) === S.IFDIR ? '/' + [...p.path, ...(p.name === '.' ? [] : [p.name])].join('/') : guestPath;
-      return new HostFile(name, fd, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.NOCTTY | O.CLOEXEC | O.NOFOLLOW), st.mode);
+      return new HostFile(name, fd, kept, st.mode);
     });
   }
 

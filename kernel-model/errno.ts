@@ -7,6 +7,7 @@ const TABLE = [
   [4, 'EINTR', 'Interrupted system call'],
   [5, 'EIO', 'Input/output error'],
   [6, 'ENXIO', 'No such device or address'],
+  [7, 'E2BIG', 'Argument list too long'],
   [9, 'EBADF', 'Bad file descriptor'],
   [10, 'ECHILD', 'No child processes'],
   [11, 'EAGAIN', 'Resource temporarily unavailable'],

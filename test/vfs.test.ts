@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E, KernelError } from '../kernel-model/errno.js';
 import { CapturedStdio, FdTable, MemoryFileSystem, O, SEEK } from '../kernel-model/vfs.js';
-import { HostFileSystem } from '../host/hostfs.js';
+import { HostFileSystem, useOpenat2 } from '../host/hostfs.js';
 import { tmpdir } from './helpers.js';
 
 const errnoOf = (fn: () => unknown): number => {
@@ -19,101 +19,105 @@ const errnoOf = (fn: () => unknown): number => {
   return 0;
 };
 
-const sandbox = suite('host file system sandbox');
-let outside: string, root: string, secret: string;
+for (const openat2 of [true, false]) {
+  const sandbox = suite(`host file system sandbox (${openat2 ? 'openat2 where the host has it' : 'the component walk alone'})`);
+  sandbox.before(() => { useOpenat2(openat2); });
+  sandbox.after(() => { useOpenat2(true); });
+  let outside: string, root: string, secret: string;
 
-sandbox.before.each(() => {
-  outside = tmpdir();
-  root = path.join(outside, 'root');
-  fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
-  secret = path.join(outside, 'secret.txt');
-  fs.writeFileSync(secret, 'host secret');
-  fs.writeFileSync(path.join(root, 'inside.txt'), 'inside');
-});
+  sandbox.before.each(() => {
+    outside = tmpdir();
+    root = path.join(outside, 'root');
+    fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+    secret = path.join(outside, 'secret.txt');
+    fs.writeFileSync(secret, 'host secret');
+    fs.writeFileSync(path.join(root, 'inside.txt'), 'inside');
+  });
 
-sandbox('.. never climbs above the guest root', () => {
-  const vfs = new HostFileSystem(root);
-  assert.is(errnoOf(() => vfs.open('../secret.txt', O.RDONLY, 0)), E.ENOENT);
-  assert.is(errnoOf(() => vfs.open('/../../secret.txt', O.RDONLY, 0)), E.ENOENT);
-  assert.is(errnoOf(() => vfs.open('sub/../../../secret.txt', O.RDONLY, 0)), E.ENOENT);
-  assert.equal(Buffer.from(vfs.open('/sub/../../inside.txt', O.RDONLY, 0).read(100)).toString(), 'inside');
-});
+  sandbox('.. never climbs above the guest root', () => {
+    const vfs = new HostFileSystem(root);
+    assert.is(errnoOf(() => vfs.open('../secret.txt', O.RDONLY, 0)), E.ENOENT);
+    assert.is(errnoOf(() => vfs.open('/../../secret.txt', O.RDONLY, 0)), E.ENOENT);
+    assert.is(errnoOf(() => vfs.open('sub/../../../secret.txt', O.RDONLY, 0)), E.ENOENT);
+    assert.equal(Buffer.from(vfs.open('/sub/../../inside.txt', O.RDONLY, 0).read(100)).toString(), 'inside');
+  });
 
-sandbox('absolute paths are relative to the guest root', () => {
-  const vfs = new HostFileSystem(root);
-  assert.is(errnoOf(() => vfs.open(secret, O.RDONLY, 0)), E.ENOENT);
-  assert.equal(Buffer.from(vfs.open('/inside.txt', O.RDONLY, 0).read(100)).toString(), 'inside');
-});
+  sandbox('absolute paths are relative to the guest root', () => {
+    const vfs = new HostFileSystem(root);
+    assert.is(errnoOf(() => vfs.open(secret, O.RDONLY, 0)), E.ENOENT);
+    assert.equal(Buffer.from(vfs.open('/inside.txt', O.RDONLY, 0).read(100)).toString(), 'inside');
+  });
 
-sandbox('symlinks resolve inside the root, absolute or relative', () => {
-  fs.symlinkSync(secret, path.join(root, 'abs-link'));
-  fs.symlinkSync('../secret.txt', path.join(root, 'rel-link'));
-  fs.symlinkSync('/inside.txt', path.join(root, 'good-link'));
-  fs.symlinkSync(outside, path.join(root, 'dir-link'));
-  const vfs = new HostFileSystem(root);
-  assert.is(errnoOf(() => vfs.open('abs-link', O.RDONLY, 0)), E.ENOENT);
-  assert.is(errnoOf(() => vfs.open('rel-link', O.RDONLY, 0)), E.ENOENT);
-  assert.is(errnoOf(() => vfs.open('dir-link/secret.txt', O.RDONLY, 0)), E.ENOENT);
-  assert.equal(Buffer.from(vfs.open('good-link', O.RDONLY, 0).read(100)).toString(), 'inside');
-});
+  sandbox('symlinks resolve inside the root, absolute or relative', () => {
+    fs.symlinkSync(secret, path.join(root, 'abs-link'));
+    fs.symlinkSync('../secret.txt', path.join(root, 'rel-link'));
+    fs.symlinkSync('/inside.txt', path.join(root, 'good-link'));
+    fs.symlinkSync(outside, path.join(root, 'dir-link'));
+    const vfs = new HostFileSystem(root);
+    assert.is(errnoOf(() => vfs.open('abs-link', O.RDONLY, 0)), E.ENOENT);
+    assert.is(errnoOf(() => vfs.open('rel-link', O.RDONLY, 0)), E.ENOENT);
+    assert.is(errnoOf(() => vfs.open('dir-link/secret.txt', O.RDONLY, 0)), E.ENOENT);
+    assert.equal(Buffer.from(vfs.open('good-link', O.RDONLY, 0).read(100)).toString(), 'inside');
+  });
 
-sandbox('writing through an escaping path leaves the host file untouched', () => {
-  fs.symlinkSync(secret, path.join(root, 'abs-link'));
-  fs.symlinkSync('../secret.txt', path.join(root, 'rel-link'));
-  const vfs = new HostFileSystem(root);
-  // The absolute target names a folder that does not exist inside the root.
-  assert.is(errnoOf(() => vfs.open('abs-link', O.WRONLY | O.CREAT | O.TRUNC, 0o644)), E.ENOENT);
-  const f = vfs.open('rel-link', O.WRONLY | O.CREAT | O.TRUNC, 0o644); // `..` at the root: creates root/secret.txt
-  f.write(Buffer.from('overwritten'));
-  f.close();
-  const g = vfs.open('../../secret.txt', O.WRONLY | O.CREAT | O.TRUNC, 0o644);
-  g.write(Buffer.from('again'));
-  g.close();
-  assert.is(fs.readFileSync(secret, 'utf8'), 'host secret');
-  assert.is(fs.readFileSync(path.join(root, 'secret.txt'), 'utf8'), 'again');
-  vfs.unlink('/../secret.txt');
-  assert.ok(fs.existsSync(secret));
-});
+  sandbox('writing through an escaping path leaves the host file untouched', () => {
+    fs.symlinkSync(secret, path.join(root, 'abs-link'));
+    fs.symlinkSync('../secret.txt', path.join(root, 'rel-link'));
+    const vfs = new HostFileSystem(root);
+    // The absolute target names a folder that does not exist inside the root.
+    assert.is(errnoOf(() => vfs.open('abs-link', O.WRONLY | O.CREAT | O.TRUNC, 0o644)), E.ENOENT);
+    const f = vfs.open('rel-link', O.WRONLY | O.CREAT | O.TRUNC, 0o644); // `..` at the root: creates root/secret.txt
+    f.write(Buffer.from('overwritten'));
+    f.close();
+    const g = vfs.open('../../secret.txt', O.WRONLY | O.CREAT | O.TRUNC, 0o644);
+    g.write(Buffer.from('again'));
+    g.close();
+    assert.is(fs.readFileSync(secret, 'utf8'), 'host secret');
+    assert.is(fs.readFileSync(path.join(root, 'secret.txt'), 'utf8'), 'again');
+    vfs.unlink('/../secret.txt');
+    assert.ok(fs.existsSync(secret));
+  });
 
-sandbox('symlink loops give ELOOP', () => {
-  fs.symlinkSync('loop-b', path.join(root, 'loop-a'));
-  fs.symlinkSync('loop-a', path.join(root, 'loop-b'));
-  assert.is(errnoOf(() => new HostFileSystem(root).open('loop-a', O.RDONLY, 0)), E.ELOOP);
-});
+  sandbox('symlink loops give ELOOP', () => {
+    fs.symlinkSync('loop-b', path.join(root, 'loop-a'));
+    fs.symlinkSync('loop-a', path.join(root, 'loop-b'));
+    assert.is(errnoOf(() => new HostFileSystem(root).open('loop-a', O.RDONLY, 0)), E.ELOOP);
+  });
 
-sandbox('Linux errors: ENOENT, EEXIST, EISDIR, ENOTDIR, EBADF on access mode', () => {
-  const vfs = new HostFileSystem(root);
-  assert.is(errnoOf(() => vfs.open('nope', O.RDONLY, 0)), E.ENOENT);
-  assert.is(errnoOf(() => vfs.open('inside.txt', O.WRONLY | O.CREAT | O.EXCL, 0o644)), E.EEXIST);
-  assert.is(errnoOf(() => vfs.open('sub', O.WRONLY, 0)), E.EISDIR);
-  assert.is(errnoOf(() => vfs.open('inside.txt/x', O.RDONLY, 0)), E.ENOTDIR);
-  assert.is(errnoOf(() => vfs.open('sub', O.RDONLY, 0).read(10)), E.EISDIR);
-  assert.is(errnoOf(() => vfs.open('inside.txt', O.RDONLY, 0).write(Buffer.from('x'))), E.EBADF);
-  assert.is(errnoOf(() => vfs.open('inside.txt', O.WRONLY, 0).read(1)), E.EBADF);
-  assert.is(errnoOf(() => vfs.unlink('sub')), E.EISDIR);
-  assert.is(errnoOf(() => vfs.open('', O.RDONLY, 0)), E.ENOENT);
-  assert.is(errnoOf(() => vfs.open('a'.repeat(300), O.RDONLY, 0)), E.ENAMETOOLONG);
-});
+  sandbox('Linux errors: ENOENT, EEXIST, EISDIR, ENOTDIR, EBADF on access mode', () => {
+    const vfs = new HostFileSystem(root);
+    assert.is(errnoOf(() => vfs.open('nope', O.RDONLY, 0)), E.ENOENT);
+    assert.is(errnoOf(() => vfs.open('inside.txt', O.WRONLY | O.CREAT | O.EXCL, 0o644)), E.EEXIST);
+    assert.is(errnoOf(() => vfs.open('sub', O.WRONLY, 0)), E.EISDIR);
+    assert.is(errnoOf(() => vfs.open('inside.txt/x', O.RDONLY, 0)), E.ENOTDIR);
+    assert.is(errnoOf(() => vfs.open('sub', O.RDONLY, 0).read(10)), E.EISDIR);
+    assert.is(errnoOf(() => vfs.open('inside.txt', O.RDONLY, 0).write(Buffer.from('x'))), E.EBADF);
+    assert.is(errnoOf(() => vfs.open('inside.txt', O.WRONLY, 0).read(1)), E.EBADF);
+    assert.is(errnoOf(() => vfs.unlink('sub')), E.EISDIR);
+    assert.is(errnoOf(() => vfs.open('', O.RDONLY, 0)), E.ENOENT);
+    assert.is(errnoOf(() => vfs.open('a'.repeat(300), O.RDONLY, 0)), E.ENAMETOOLONG);
+  });
 
-sandbox('O_APPEND, O_TRUNC and lseek', () => {
-  const vfs = new HostFileSystem(root);
-  const a = vfs.open('log', O.WRONLY | O.CREAT | O.APPEND, 0o644);
-  a.write(Buffer.from('one '));
-  a.lseek(0, SEEK.SET);
-  a.write(Buffer.from('two'));
-  a.close();
-  assert.is(fs.readFileSync(path.join(root, 'log'), 'utf8'), 'one two');
-  const t = vfs.open('log', O.RDWR | O.TRUNC, 0);
-  assert.is(t.lseek(0, SEEK.END), 0);
-  t.write(Buffer.from('abcdef'));
-  assert.is(t.lseek(-2, SEEK.CUR), 4);
-  assert.equal(Buffer.from(t.read(10)).toString(), 'ef');
-  assert.is(errnoOf(() => t.lseek(-100, SEEK.CUR)), E.EINVAL);
-  assert.is(errnoOf(() => t.lseek(0, 7)), E.EINVAL);
-  t.close();
-});
+  sandbox('O_APPEND, O_TRUNC and lseek', () => {
+    const vfs = new HostFileSystem(root);
+    const a = vfs.open('log', O.WRONLY | O.CREAT | O.APPEND, 0o644);
+    a.write(Buffer.from('one '));
+    a.lseek(0, SEEK.SET);
+    a.write(Buffer.from('two'));
+    a.close();
+    assert.is(fs.readFileSync(path.join(root, 'log'), 'utf8'), 'one two');
+    const t = vfs.open('log', O.RDWR | O.TRUNC, 0);
+    assert.is(t.lseek(0, SEEK.END), 0);
+    t.write(Buffer.from('abcdef'));
+    assert.is(t.lseek(-2, SEEK.CUR), 4);
+    assert.equal(Buffer.from(t.read(10)).toString(), 'ef');
+    assert.is(errnoOf(() => t.lseek(-100, SEEK.CUR)), E.EINVAL);
+    assert.is(errnoOf(() => t.lseek(0, 7)), E.EINVAL);
+    t.close();
+  });
 
-sandbox.run();
+  sandbox.run();
+}
 
 const mem = suite('in-memory file system');
 
