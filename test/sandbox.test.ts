@@ -186,4 +186,27 @@ inputs('a guest in a FIFO-holding root runs cat over the FIFO without blocking',
   assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
 });
 
+inputs('--root / runs a guest on the host files; a missing --sysroot is one line and exit 2', () => {
+  const dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'in.txt'), 'seen from /\n');
+  const r = cli(['run', 'cat', '100', path.join(dir, 'in.txt'), '--root', '/']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'seen from /\n');
+  const bad = cli(['run', 'hello', '--sysroot', path.join(dir, 'nope')]);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--sysroot .*nope: no such directory/);
+  assert.is(bad.stderr.trim().split('\n').length, 1);
+});
+
+inputs('--sysroot: the guest reads what the root lacks; writes land in the root', () => {
+  const root = tmpdir(), lower = tmpdir();
+  fs.writeFileSync(path.join(lower, 'in.txt'), 'from the sysroot');
+  const r = cli(['run', 'copy', '/in.txt', '/out.txt', '--root', root, '--sysroot', lower]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(fs.readFileSync(path.join(root, 'out.txt'), 'utf8'), 'from the sysroot');
+  assert.not.ok(fs.existsSync(path.join(lower, 'out.txt')));
+  const none = cli(['run', 'copy', '/in.txt', '/out2.txt', '--root', root, '--sysroot', 'none']);
+  assert.is(none.status, 1, 'without the sysroot the input is missing');
+});
+
 inputs.run();
