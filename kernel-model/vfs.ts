@@ -311,13 +311,21 @@ class MemFile extends BaseFile {
   statfs(): StatFs { return MEM_STATFS; }
 }
 
-/** A tree of in-memory files, directories and symlinks; the paths given at construction create their folders. */
+/**
+ * A tree of in-memory files, directories and symlinks. It starts with the folders every
+ * system has (/dev, /tmp: scenario guests write /dev/display); the paths given at
+ * construction create their folders.
+ */
 export class MemoryFileSystem implements FileSystem {
   private readonly root: MemNode;
   private nextIno = 2;
 
   constructor(files: Record<string, Uint8Array> = {}) {
     this.root = new MemNode('dir', 0o755, this.nextIno++);
+    for (const [name, mode] of [['dev', 0o755], ['tmp', 0o1777]] as const) {
+      this.root.children.set(name, this.node('dir', mode));
+      this.root.nlink++;
+    }
     for (const [p, data] of Object.entries(files)) {
       const parts = normalize(p);
       let dir = this.root;
