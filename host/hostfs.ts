@@ -438,7 +438,6 @@ class Tree {
     this.at(guestPath, false, (p) => {
       this.writable();
       if (p.name === '.') throw new KernelError(p.path.length === 0 && !/\.\/*$/.test(guestPath) ? E.EBUSY : E.EINVAL);
-      if (p.name === '..') throw new KernelError(E.ENOTEMPTY);
       check(libc().unlinkat(p.dir, cstr(p.name), H.AT_REMOVEDIR));
     });
   }

@@ -30,6 +30,7 @@ export type ArgKind =
   | 'loff_out'      // _llseek's result
   | 'loff_inout'    // sendfile's offset pointer
   | 'utimes_in'     // utimensat's struct timespec[2]
+  | 'utimes64_in'   // utimensat_time64's struct __kernel_timespec[2]
   | 'mcall'          // a multi-call's entry array; count in the argument named by `len`
   | 'params';        // a specialized call's parameter block
 

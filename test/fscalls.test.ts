@@ -221,6 +221,31 @@ paths('names: link counts, rename over files, EISDIR, ENOTEMPTY, EEXIST', () => 
   assert.is(call(NR.access, str(RW, '/nope'), 0), -E.ENOENT);
 });
 
+paths('utimensat and utimensat_time64 set times; fchmodat2 refuses to chmod a symlink', () => {
+  const { call, str, bytes, mem } = setup({ '/f': Buffer.from('x') });
+  const t32 = Buffer.alloc(16);
+  t32.writeInt32LE(100, 0); t32.writeInt32LE(5, 4); t32.writeInt32LE(200, 8); t32.writeInt32LE(7, 12);
+  mem.write(BUF + 0x200, t32);
+  assert.is(call(320, AT_FDCWD, str(RW, '/f'), BUF + 0x200, 0), 0);
+  call(NR.stat64, str(RW, '/f'), BUF);
+  assert.equal([bytes(BUF, 96).readUInt32LE(64), bytes(BUF, 96).readUInt32LE(72), bytes(BUF, 96).readUInt32LE(76)], [100, 200, 7]);
+  const t64 = Buffer.alloc(32);
+  t64.writeBigInt64LE(3_000_000_000n, 0); t64.writeBigInt64LE(1n, 8);
+  t64.writeBigInt64LE(0n, 16); t64.writeBigInt64LE(BigInt((1 << 30) - 2), 24);
+  mem.write(BUF + 0x200, t64);
+  assert.is(call(412, AT_FDCWD, str(RW, '/f'), BUF + 0x200, 0), 0);
+  call(NR.stat64, str(RW, '/f'), BUF);
+  assert.equal([bytes(BUF, 96).readUInt32LE(64), bytes(BUF, 96).readUInt32LE(72)], [3_000_000_000, 200], 'atime past 2038 (as u32), mtime omitted');
+  t64.writeBigInt64LE(1_000_000_000n, 8);
+  mem.write(BUF + 0x200, t64);
+  assert.is(call(412, AT_FDCWD, str(RW, '/f'), BUF + 0x200, 0), -E.EINVAL);
+  assert.is(call(NR.symlink, str(RW, 'f'), str(PATH2, '/l')), 0);
+  assert.is(call(452, AT_FDCWD, str(RW, '/l'), 0o600, 0x100), -E.EOPNOTSUPP);
+  assert.is(call(452, AT_FDCWD, str(RW, '/l'), 0o600, 0), 0);
+  call(NR.stat64, str(RW, '/f'), BUF);
+  assert.is(bytes(BUF, 96).readUInt32LE(16) & 0o7777, 0o600);
+});
+
 paths.run();
 
 const big = suite('transfers');

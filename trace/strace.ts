@@ -175,14 +175,16 @@ export function formatValue(spec: ArgSpec, args: number[], result: number, mem: 
       const lo = mem.readU32(value), hi = mem.readU32(value + 4);
       return lo === null || hi === null ? hex(value) : `[${(hi | 0) * 2 ** 32 + lo}]`;
     }
-    case 'utimes_in': {
+    case 'utimes_in': case 'utimes64_in': {
       if (value === 0) return 'NULL';
-      return struct(mem, value, 16, (b) => {
+      const size = spec.kind === 'utimes64_in' ? 16 : 8;
+      return struct(mem, value, 2 * size, (b) => {
         const one = (at: number) => {
-          const nsec = u32(b, at + 4);
-          return nsec === (1 << 30) - 1 ? 'UTIME_NOW' : nsec === (1 << 30) - 2 ? 'UTIME_OMIT' : `{tv_sec=${u32(b, at) | 0}, tv_nsec=${nsec}}`;
+          const nsec = u32(b, at + size / 2);
+          const sec = size === 16 ? new DataView(b.buffer, b.byteOffset, b.length).getBigInt64(at, true) : u32(b, at) | 0;
+          return nsec === (1 << 30) - 1 ? 'UTIME_NOW' : nsec === (1 << 30) - 2 ? 'UTIME_OMIT' : `{tv_sec=${sec}, tv_nsec=${nsec}}`;
         };
-        return `[${one(0)}, ${one(8)}]`;
+        return `[${one(0)}, ${one(size)}]`;
       });
     }
     case 'timeval_in': case 'timeval_out': return value === 0 ? 'NULL' : timeval(mem, value);

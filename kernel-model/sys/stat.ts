@@ -112,18 +112,36 @@ function chownAt(k: Kernel, dirfd: number, pathname: number, uid: number, gid: n
   return 0;
 }
 
-function timesIn(k: Kernel, ptr: number): [TimeSet, TimeSet] {
+/** utimensat's times: struct timespec[2] with 32-bit fields, or (time64) with 64-bit ones. */
+function timesIn(k: Kernel, ptr: number, wide = false): [TimeSet, TimeSet] {
   if (ptr === 0) return ['now', 'now'];
-  const raw = k.copyIn(ptr, 16);
-  const dv = new DataView(raw.buffer, raw.byteOffset, 16);
+  const size = wide ? 16 : 8;
+  const raw = k.copyIn(ptr, 2 * size);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
   const one = (off: number): TimeSet => {
-    const sec = dv.getInt32(off, true), nsec = dv.getInt32(off + 4, true);
+    const sec = wide ? Number(dv.getBigInt64(off, true)) : dv.getInt32(off, true);
+    // The kernel reads the 64-bit tv_nsec of a 32-bit process as its low half.
+    const nsec = dv.getInt32(off + size / 2, true);
     if (nsec === UTIME_NOW) return 'now';
     if (nsec === UTIME_OMIT) return 'omit';
     if (nsec < 0 || nsec >= 1e9) throw new KernelError(E.EINVAL);
     return { sec, nsec };
   };
-  return [one(0), one(8)];
+  return [one(0), one(size)];
+}
+
+function utimensat(k: Kernel, d: number, p: number, times: number, flags: number, wide: boolean): number {
+  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new KernelError(E.EINVAL);
+  const [atime, mtime] = timesIn(k, times, wide);
+  if (p === 0) { // futimens: the fd itself
+    if ((d | 0) === FDCWD) throw new KernelError(E.EFAULT);
+    k.fds.get(d | 0).utimens(atime, mtime);
+    return 0;
+  }
+  const path = k.path(p);
+  if (path === '' && (flags & AT.EMPTY_PATH)) { k.fds.get(d | 0).utimens(atime, mtime); return 0; }
+  k.fs.utimens(k.at(d, path), atime, mtime, (flags & AT.SYMLINK_NOFOLLOW) === 0);
+  return 0;
 }
 
 function statfs64(k: Kernel, sz: number, buf: number, f: () => StatFs): number {
@@ -247,19 +265,12 @@ export const statCalls: SyscallSpec<Kernel>[] = [
   {
     nr: 320, name: 'utimensat', family: 'stat', support: 'full',
     args: [arg('dirfd', 'dirfd'), arg('pathname', 'path'), arg('times', 'utimes_in'), arg('flags', 'atflags')],
-    handler(k, [d, p, times, flags]) {
-      if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new KernelError(E.EINVAL);
-      const [atime, mtime] = timesIn(k, times);
-      if (p === 0) { // futimens: the fd itself
-        if ((d | 0) === FDCWD) throw new KernelError(E.EFAULT);
-        k.fds.get(d | 0).utimens(atime, mtime);
-        return 0;
-      }
-      const path = k.path(p);
-      if (path === '' && (flags & AT.EMPTY_PATH)) { k.fds.get(d | 0).utimens(atime, mtime); return 0; }
-      k.fs.utimens(k.at(d, path), atime, mtime, (flags & AT.SYMLINK_NOFOLLOW) === 0);
-      return 0;
-    },
+    handler: (k, [d, p, times, flags]) => utimensat(k, d, p, times, flags, false),
+  },
+  {
+    nr: 412, name: 'utimensat_time64', family: 'stat', support: 'full', note: 'utimensat with 64-bit times (glibc tries it first)',
+    args: [arg('dirfd', 'dirfd'), arg('pathname', 'path'), arg('times', 'utimes64_in'), arg('flags', 'atflags')],
+    handler: (k, [d, p, times, flags]) => utimensat(k, d, p, times, flags, true),
   },
   {
     nr: 383, name: 'statx', family: 'stat', support: 'partial', note: 'the basic stats (STATX_BASIC_STATS); no birth time',
@@ -269,6 +280,17 @@ export const statCalls: SyscallSpec<Kernel>[] = [
       if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH | AT.STATX_SYNC_TYPE)) throw new KernelError(E.EINVAL);
       if ((flags & AT.STATX_SYNC_TYPE) === AT.STATX_SYNC_TYPE || (mask & STATX_RESERVED)) throw new KernelError(E.EINVAL);
       k.copyOut(buf, encodeStatx(statAt(k, d, path, flags)));
+      return 0;
+    },
+  },
+  {
+    nr: 452, name: 'fchmodat2', family: 'stat', support: 'full', note: 'AT_SYMLINK_NOFOLLOW on a symlink is EOPNOTSUPP, as on Linux',
+    args: [arg('dirfd', 'dirfd'), arg('pathname', 'path'), arg('mode', 'mode'), arg('flags', 'atflags')],
+    handler(k, [d, p, mode, flags]) {
+      const path = k.path(p);
+      if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new KernelError(E.EINVAL);
+      if (path === '' && (flags & AT.EMPTY_PATH)) { k.fds.get(d | 0).chmod(mode & 0o7777); return 0; }
+      k.fs.chmod(k.at(d, path), mode & 0o7777, (flags & AT.SYMLINK_NOFOLLOW) === 0);
       return 0;
     },
   },
