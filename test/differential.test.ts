@@ -69,14 +69,15 @@ function snapshot(dir: string, prefix = '', out: Record<string, string> = {}): R
 
 const input = Buffer.from(Array.from({ length: 10000 }, (_, i) => String.fromCharCode(32 + ((i * 13) % 95))).join(''));
 
-function compare(guest: string, args: string[], stdin = '') {
+/** With `sysroot`, qemu runs with -L and syscluster with --sysroot; otherwise neither has one. */
+function compare(guest: string, args: string[], stdin = '', sysroot?: string) {
   const qdir = tmpdir('syscluster-qemu-'), odir = tmpdir('syscluster-ours-');
   for (const d of [qdir, odir]) fs.writeFileSync(path.join(d, 'in.txt'), input);
   const log = path.join(tmpdir('syscluster-log-'), 'strace.log');
-  const q = spawnSync('qemu-i386', ['-strace', '-D', log, GUEST(guest), ...args], { cwd: qdir, input: stdin, encoding: 'latin1' });
+  const q = spawnSync('qemu-i386', [...(sysroot ? ['-L', sysroot] : []), '-strace', '-D', log, GUEST(guest), ...args], { cwd: qdir, input: stdin, encoding: 'latin1' });
   assert.is(q.error, undefined, 'qemu-i386 must be installed (./setup.sh installs qemu-user)');
   const ours = path.join(tmpdir('syscluster-log-'), 'strace.log');
-  const o = cli(['run', GUEST(guest), ...args, '--root', odir, '--strace-out', ours], { input: stdin });
+  const o = cli(['run', GUEST(guest), ...args, '--root', odir, '--sysroot', sysroot ?? 'none', '--strace-out', ours], { input: stdin });
   const qemuCalls = parseQemu(fs.readFileSync(log, 'latin1'));
   const ourCalls = parseOurs(fs.readFileSync(ours, 'latin1'));
   assert.ok(qemuCalls.length > 0, 'qemu printed calls');
@@ -99,5 +100,11 @@ diff('copy of a missing input', () => compare('copy', ['nothere.txt', 'out.txt']
 diff('copy into a path that cannot be created', () => compare('copy', ['in.txt', 'no/such/dir/out.txt']));
 diff('an unknown syscall number', () => compare('crash', ['enosys']));
 diff('the file calls: stat, directories, links, descriptors, vectors, *at', () => compare('files', []));
+diff('a file only the sysroot has (qemu -L, --sysroot)', () => {
+  const lower = tmpdir('syscluster-sysroot-');
+  fs.mkdirSync(path.join(lower, 'etc'));
+  fs.writeFileSync(path.join(lower, 'etc', 'only-here.txt'), 'from the sysroot\n');
+  compare('cat', ['100', '/etc/only-here.txt'], '', lower);
+});
 
 diff.run();
