@@ -134,6 +134,9 @@ int main(void)
 
     show("stat64 d/f", stat64("d/f", &st));
     show_stat("  d/f", &st);
+    static unsigned int old[16];
+    show("stat (the 32-bit struct)", stat("d/f", old));
+    print(1, "  size "); print_int(1, old[5]); print(1, " mode "); print_int(1, old[2] & 0xffff); print(1, "\n");
     show("stat64 missing", stat64("d/missing", &st));
     show("stat64 through a file", stat64("d/f/x", &st));
     show("symlink", symlink("f", "d/l"));

@@ -20,6 +20,7 @@ export type ArgKind =
   | 'fdflags'       // O_CLOEXEC or 0 (dup3, pipe2)
   | 'rename_flags'
   | 'stat_out'      // struct stat64, filled by the kernel
+  | 'oldstat_out'   // the 32-bit struct stat of stat/lstat/fstat
   | 'statx_out' | 'statfs_out'
   | 'statx_mask'
   | 'iovec_in'      // struct iovec[]: bytes handed in; count in the argument named by `len`

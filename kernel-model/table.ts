@@ -34,7 +34,7 @@ export interface Personality {
 /** Real Linux i386 calls that are not modelled: they return -ENOSYS and say so once. */
 export const UNIMPLEMENTED: [number, string][] = [
   [2, 'fork'], [7, 'waitpid'], [11, 'execve'], [14, 'mknod'], [37, 'kill'], [42, 'pipe'], [90, 'mmap'],
-  [91, 'munmap'], [102, 'socketcall'], [106, 'stat'], [108, 'fstat'], [114, 'wait4'], [117, 'ipc'],
+  [91, 'munmap'], [102, 'socketcall'], [114, 'wait4'], [117, 'ipc'],
   [120, 'clone'], [122, 'uname'], [125, 'mprotect'], [168, 'poll'], [174, 'rt_sigaction'],
   [175, 'rt_sigprocmask'], [192, 'mmap2'], [240, 'futex'], [243, 'set_thread_area'],
   [258, 'set_tid_address'], [265, 'clock_gettime'], [375, 'membarrier'], [384, 'arch_prctl'],

@@ -45,7 +45,7 @@ for (const c of calls) {
   // Specialized calls' parameters are plain words (`long`): pass pointers with a cast.
   const cType = (kind: string) => kind === 'path' ? 'const char *'
     : kind === 'mcall' ? 'struct sys_params *'
-    : ['buf_in', 'buf_out', 'ptr', 'timeval_in', 'timeval_out', 'timespec_in', 'time_out', 'fdset_inout', 'stat_out', 'statx_out',
+    : ['buf_in', 'buf_out', 'ptr', 'timeval_in', 'timeval_out', 'timespec_in', 'time_out', 'fdset_inout', 'stat_out', 'oldstat_out', 'statx_out',
       'statfs_out', 'iovec_in', 'iovec_out', 'path_out', 'dirent_out', 'dirent64_out', 'loff_out', 'loff_inout', 'utimes_in', 'utimes64_in'].includes(kind) ? 'void *'
     : c.family === 'batch' && kind === 'uint' ? 'long ' : 'int ';
   const params = c.args.map((a) => `${cType(a.kind)}${a.name}`);

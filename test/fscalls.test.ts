@@ -49,6 +49,19 @@ layout('struct stat64: 96 bytes, mode at 16, size at 44, both inode fields', () 
   assert.is(b.readUInt32LE(72), 1_009_843_200, 'st_mtime');
 });
 
+layout('struct stat (106-108): 64 bytes of 32- and 16-bit fields', () => {
+  const { call, str, bytes } = setup({ '/f': Buffer.from('12345') });
+  assert.is(call(106, str(RW, '/f'), BUF), 0);
+  const b = bytes(BUF, 64);
+  assert.is(b.readUInt16LE(8), 0o100644, 'st_mode');
+  assert.is(b.readUInt16LE(10), 1, 'st_nlink');
+  assert.is(b.readUInt32LE(20), 5, 'st_size');
+  assert.is(b.readUInt32LE(40), 1_009_843_200, 'st_mtime');
+  const fd = call(NR.open, str(RW, '/f'), O.RDONLY);
+  assert.is(call(108, fd, BUF), 0);
+  assert.is(call(107, str(RW, '/nope'), BUF), -E.ENOENT);
+});
+
 layout('struct statx: mask, mode at 28, size at 40; fstatat64 with AT_EMPTY_PATH', () => {
   const { call, str, bytes } = setup({ '/d/f': Buffer.from('abc') });
   assert.is(call(NR.statx, AT_FDCWD, str(RW, 'd/f'), 0, 0x7ff, BUF), 0);

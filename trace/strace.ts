@@ -11,7 +11,7 @@ import { O, S } from '../kernel-model/vfs.js';
 /** strace's default -s: strings and buffers are cut to this many bytes. */
 export const STRING_LIMIT = 32;
 
-const OUT_KINDS = new Set<ArgKind>(['buf_out', 'timeval_out', 'time_out', 'stat_out', 'statx_out', 'statfs_out',
+const OUT_KINDS = new Set<ArgKind>(['buf_out', 'timeval_out', 'time_out', 'stat_out', 'statx_out', 'statfs_out', 'oldstat_out',
   'iovec_out', 'path_out', 'dirent_out', 'dirent64_out', 'loff_out', 'loff_inout']);
 
 export const hex = (v: number) => (v === 0 ? 'NULL' : `0x${(v >>> 0).toString(16)}`);
@@ -151,6 +151,9 @@ export function formatValue(spec: ArgSpec, args: number[], result: number, mem: 
     case 'stat_out':
       if (isError(result)) return hex(value);
       return struct(mem, value, 96, (b) => `{st_mode=${fileMode(u32(b, 16))}, st_size=${u64(b, 44)}, ...}`);
+    case 'oldstat_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 64, (b) => `{st_mode=${fileMode(b[8] | (b[9] << 8))}, st_size=${u32(b, 20)}, ...}`);
     case 'statx_out':
       if (isError(result)) return hex(value);
       return struct(mem, value, 256, (b) => `{stx_mask=${u32(b, 0) === 0x7ff ? 'STATX_BASIC_STATS' : hex(u32(b, 0))}, stx_mode=${fileMode(b[28] | (b[29] << 8))}, stx_size=${u64(b, 40)}, ...}`);

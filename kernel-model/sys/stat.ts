@@ -34,6 +34,31 @@ export function encodeStat64(s: Stat): Uint8Array {
   return b;
 }
 
+/**
+ * struct stat (i386, the calls 106-108): 64 bytes of 32-bit and 16-bit fields. A value
+ * that does not fit is EOVERFLOW, as cp_new_stat gives it; big ids become 65534.
+ */
+export function encodeStat(s: Stat): Uint8Array {
+  if (s.ino > 0xffffffff || s.nlink > 0xffff || s.size > 0x7fffffff) throw new KernelError(E.EOVERFLOW);
+  const id = (v: number) => (v > 0xffff ? 65534 : v);
+  const b = Buffer.alloc(64);
+  b.writeUInt32LE(s.dev >>> 0, 0);
+  b.writeUInt32LE(s.ino, 4);
+  b.writeUInt16LE(s.mode & 0xffff, 8);
+  b.writeUInt16LE(s.nlink, 10);
+  b.writeUInt16LE(id(s.uid), 12);
+  b.writeUInt16LE(id(s.gid), 14);
+  b.writeUInt32LE(s.rdev >>> 0, 16);
+  b.writeUInt32LE(s.size, 20);
+  b.writeUInt32LE(s.blksize >>> 0, 24);
+  b.writeUInt32LE(s.blocks >>> 0, 28);
+  [s.atime, s.mtime, s.ctime].forEach((t, i) => {
+    b.writeUInt32LE(t.sec >>> 0, 32 + i * 8);
+    b.writeUInt32LE(t.nsec >>> 0, 36 + i * 8);
+  });
+  return b;
+}
+
 const major = (dev: number) => Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
 const minor = (dev: number) => Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn & 0xffffffffn));
 
@@ -176,6 +201,30 @@ export const statCalls: SyscallSpec<Kernel>[] = [
     args: [arg('fd', 'fd'), arg('mode', 'mode')],
     handler(k, [fd, mode]) {
       k.fds.get(fd).chmod(mode & 0o7777);
+      return 0;
+    },
+  },
+  {
+    nr: 106, name: 'stat', family: 'stat', support: 'full', note: 'the 32-bit struct stat: EOVERFLOW for sizes past 2 GiB',
+    args: [arg('pathname', 'path'), arg('statbuf', 'oldstat_out')],
+    handler(k, [p, buf]) {
+      k.copyOut(buf, encodeStat(k.fs.stat(k.at(FDCWD, k.path(p)), true)));
+      return 0;
+    },
+  },
+  {
+    nr: 107, name: 'lstat', family: 'stat', support: 'full', note: 'the 32-bit struct stat',
+    args: [arg('pathname', 'path'), arg('statbuf', 'oldstat_out')],
+    handler(k, [p, buf]) {
+      k.copyOut(buf, encodeStat(k.fs.stat(k.at(FDCWD, k.path(p)), false)));
+      return 0;
+    },
+  },
+  {
+    nr: 108, name: 'fstat', family: 'stat', support: 'full', note: 'the 32-bit struct stat',
+    args: [arg('fd', 'fd'), arg('statbuf', 'oldstat_out')],
+    handler(k, [fd, buf]) {
+      k.copyOut(buf, encodeStat(k.fds.get(fd).stat()));
       return 0;
     },
   },
