@@ -49,7 +49,7 @@ export function dumpHtml(d: DumpPage): string {
 </div>
 <h3>ledger so far (cycles)</h3><div id="ledger"></div>
 </section>
-<section class="panel graph" id="graph"><h3>syscall graph (laid out by Graphviz)</h3>
+<section class="panel graph" id="graph"><h3>syscall graph (laid out by Graphviz; click to enlarge)</h3>
 ${m.graph.omittedEdges ? `<p class="muted">${m.graph.omittedEdges} of ${m.graph.omittedEdges + m.graph.drawnEdges} edges left out (the lightest); every call is drawn.</p>` : ''}
 ${d.graphSvg}</section>
 </div>

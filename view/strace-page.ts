@@ -31,7 +31,7 @@ export async function straceHtml(source: string, text: string): Promise<string> 
 <h3>heaviest edges</h3><table><tr><th>from</th><th>to</th><th>weight</th></tr>${edges.map((e) => `<tr><td>${esc(e.from)}</td><td>${esc(e.to)}</td><td>${e.weight}</td></tr>`).join('')}</table>
 <h3>frequent sequences</h3><table><tr><th>calls</th><th>count</th><th>longest run</th></tr>${seqs.map((s) => `<tr><td>${esc(s.calls.join(', '))}</td><td>${s.count}</td><td>${s.longestRun}</td></tr>`).join('')}</table>
 </section>
-<section class="panel graph" id="graph"><h3>syscall graph (laid out by Graphviz)</h3>${drawing.omitted ? `<p class="muted">${drawing.omitted} of ${drawing.omitted + drawing.drawn} edges left out (the lightest); every call is drawn.</p>` : ''}${svg}</section>
+<section class="panel graph" id="graph"><h3>syscall graph (laid out by Graphviz; click to enlarge)</h3>${drawing.omitted ? `<p class="muted">${drawing.omitted} of ${drawing.omitted + drawing.drawn} edges left out (the lightest); every call is drawn.</p>` : ''}${svg}</section>
 </div>`;
   return staticHtml(`strace log: ${source}`, `${log.events.length.toLocaleString('en-US')} calls · ${g.nodes.size} distinct calls · ${pids} process(es)`, body, 'strace.js');
 }

@@ -248,5 +248,7 @@
   });
   draw();
   if (N) await show(0); else $('position').textContent = 'no crossings in this dump';
+  // Click the graph: its natural size (scroll to move), click again: fit to the panel.
+  document.querySelector('.graph svg')?.addEventListener('click', () => document.querySelector('.graph').classList.toggle('natural'));
   document.body.dataset.ready = 'yes';
 })().catch((e) => { document.body.dataset.ready = 'failed'; console.error(e); const m = document.getElementById('message'); if (m) m.textContent = `cannot open the dump: ${e.message}`; });

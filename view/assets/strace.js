@@ -35,5 +35,7 @@
     e.preventDefault();
   });
   go(0);
+  // Click the graph: its natural size (scroll to move), click again: fit to the panel.
+  document.querySelector('.graph svg')?.addEventListener('click', () => document.querySelector('.graph').classList.toggle('natural'));
   document.body.dataset.ready = 'yes';
 })();
