@@ -37,7 +37,7 @@ export function graphDot(g: SyscallGraph, o: { title?: string; maxEdges?: number
       const step = Math.min(FILLS.length - 1, Math.floor((FILLS.length * count) / (maxNode + 1)));
       return `  ${quote(n)} [label=${quote(`${n}\n${count}`)}, fillcolor="${FILLS[step]}", fontcolor="${step >= 3 ? 'white' : 'black'}"];`;
     }),
-    ...edges.map((e) => `  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(` ${e.weight}`)}, penwidth=${(1 + (4 * e.weight) / maxEdge).toFixed(2)}];`),
+    ...edges.map((e) => `  ${quote(e.from)} -> ${quote(e.to)} [label="${e.weight}", penwidth=${(1 + (4 * e.weight) / maxEdge).toFixed(2)}];`),
     '}',
   ];
   return { dot: lines.join('\n') + '\n', drawn: edges.length, omitted };
