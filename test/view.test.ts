@@ -171,7 +171,7 @@ pages('a dump: timeline, stepping with the keyboard, search, registers, frame, c
     assert.is(total, Math.round(x.cycles.exit).toLocaleString('en-US'));
   };
   await check(0);
-  await screenshot(page, 'dump');
+  await screenshot(page, 'dump-copy');
   for (let i = 1; i <= 3; i++) { await page.keyboard.press('n'); await check(i); }
   await page.keyboard.press('p');
   await check(2);
@@ -209,6 +209,17 @@ pages('a multi-call dump: batch entries nested in the call', async () => {
   const lines = (await text(page, '#call')).split('\n');
   assert.equal(lines, callLines(t.crossings[i].call));
   assert.ok(lines.slice(1).every((l) => l.startsWith('  ')));
+  // Zoomed to the crossing, the timeline names it and its costs under the pointer.
+  await page.click('#zoom');
+  const box = (await page.locator('#timeline').boundingBox())!;
+  const x = t.crossings[i];
+  const [from, to] = await page.evaluate(() => (window as any).timelineSpan as [number, number]);
+  const at = box.x + 120 + ((x.cycles.entry + (x.cycles.exit - x.cycles.entry) / 2 - from) / (to - from)) * (box.width - 130);
+  await page.mouse.move(at, box.y + 87);
+  const tip = await text(page, '#tip');
+  assert.ok(tip.startsWith(`crossing ${i + 1}: ${x.call.name} (${x.call.sub!.length} entries)`), tip);
+  assert.ok(tip.includes(`handler ${Math.round(x.cost.handler).toLocaleString('en-US')}`), tip);
+  await screenshot(page, 'dump');
   assert.equal(errors, []);
   await page.close();
 });

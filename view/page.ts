@@ -30,7 +30,9 @@ ${scripts.map((s) => `<script>${s}</script>`).join('\n')}
 /** A dump: the timeline, the stepper and the graph. */
 export function dumpHtml(d: DumpPage): string {
   const m = d.meta;
-  const outcome = JSON.stringify(m.outcome);
+  const o = m.outcome as { kind?: string; status?: number; signal?: string; instructions?: number };
+  const outcome = o?.kind === 'exited' ? `exited with status ${o.status}` : o?.kind === 'signaled' ? `killed by ${o.signal}`
+    : o?.kind === 'limit' ? `stopped after ${o.instructions} instructions` : JSON.stringify(m.outcome);
   const body = `<main>
 <div class="toolbar keys"><span><kbd>n</kbd> <kbd>p</kbd> next and previous crossing</span><span><kbd>/</kbd> search a call</span>
 <input id="search" placeholder="call name, then Enter" aria-label="search a call by name"><button id="fit">whole run</button><button id="zoom">zoom to crossing</button>
@@ -57,7 +59,7 @@ ${d.graphSvg}</section>
 <script type="application/json" id="meta">${scriptJson(m)}</script>
 <script type="application/octet-stream" id="columns">${d.columns.toString('base64')}</script>
 ${d.chunks.map((c, i) => `<script type="application/octet-stream" id="chunk-${i}">${c.toString('base64')}</script>`).join('\n')}`;
-  const sub = `${m.crossings.toLocaleString('en-US')} crossings · ${m.personality} personality · ${m.clockMhz} MHz · ${outcome}, exit code ${m.exitCode} · ${Math.round(m.ledger.cycles.total).toLocaleString('en-US')} cycles`;
+  const sub = `${m.crossings.toLocaleString('en-US')} crossings · ${m.personality} personality · ${m.clockMhz} MHz · ${outcome} (exit code ${m.exitCode}) · ${Math.round(m.ledger.cycles.total).toLocaleString('en-US')} cycles`;
   return shell(m.title, sub, body, [asset('dump.js')]);
 }
 

@@ -135,7 +135,7 @@
     if (b - a > endCycles) { a = 0; b = endCycles; }
     if (a < 0) { b -= a; a = 0; }
     if (b > endCycles) { a -= b - endCycles; b = endCycles; }
-    t0 = Math.max(0, a); t1 = b; redraw();
+    t0 = Math.max(0, a); t1 = b; window.timelineSpan = [t0, t1]; redraw();
   }
   const timeAt = (x) => t0 + ((x - LABEL) / (canvas.clientWidth - LABEL - 10)) * (t1 - t0);
   canvas.addEventListener('wheel', (e) => {
@@ -246,6 +246,7 @@
     else return;
     e.preventDefault();
   });
+  window.timelineSpan = [t0, t1];
   draw();
   if (N) await show(0); else $('position').textContent = 'no crossings in this dump';
   // Click the graph: its natural size (scroll to move), click again: fit to the panel.
