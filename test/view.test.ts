@@ -124,8 +124,8 @@ async function open(ctx: BrowserContext, file: string): Promise<{ page: Page; er
   return { page, errors };
 }
 
-/** The README shows these three. */
-const README_SHOTS = ['dump', 'strace', 'results-chart'];
+/** The README shows these. */
+const README_SHOTS = ['dump', 'strace', 'results', 'results-chart'];
 
 async function screenshot(page: Page, name: string) {
   fs.mkdirSync(OUT, { recursive: true });
