@@ -37,9 +37,30 @@ drawing('every node of a real program is drawn, and the left-out edges are count
   assert.equal(titles.sort(), [...g.nodes.keys()].sort());
   assert.is([...svg.matchAll(/class="edge"/g)].length, 40);
   assert.ok(svg.includes(`${d.omitted} of ${g.edges.size} edges left out`));
-  // No two node boxes overlap: Graphviz placed them.
-  const boxes = [...svg.matchAll(/class="node">[\s\S]*?<path [^>]*d="M([\d.-]+),([\d.-]+)[^"]*"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  // No two node boxes overlap, and every label fits in its box: Graphviz placed them.
+  const boxes = [...svg.matchAll(/<g id="node\d+" class="node">\s*<title>([^<]*)<\/title>\s*<path [^>]*d="([^"]+)"/g)].map((m) => {
+    const nums = [...m[2].matchAll(/(-?[\d.]+),(-?[\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])]);
+    const xs = nums.map((p) => p[0]), ys = nums.map((p) => p[1]);
+    return { name: m[1], x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
+  });
   assert.is(boxes.length, g.nodes.size);
+  for (const [i, a] of boxes.entries()) {
+    for (const b of boxes.slice(i + 1)) {
+      assert.ok(a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0, `${a.name} and ${b.name} overlap`);
+    }
+  }
+});
+
+drawing('profile --svg and --dot on a real program: Graphviz, every call, the left-out edges said', () => {
+  const d = tmpdir();
+  const r = cli(['profile', TAR, '--svg', path.join(d, 'g.svg'), '--dot', path.join(d, 'g.dot')]);
+  assert.is(r.status, 0, r.stderr);
+  const g = buildGraph([readEvents(fs.readFileSync(TAR, 'utf8'), TAR)], new Map());
+  const svg = fs.readFileSync(path.join(d, 'g.svg'), 'utf8');
+  assert.match(svg, /^<svg [^>]*>\s*<g id="graph0" class="graph"/, 'laid out by Graphviz');
+  for (const n of g.nodes.keys()) assert.ok(svg.includes(`<title>${n}</title>`), n);
+  assert.ok(svg.includes(`${g.edges.size - 80} of ${g.edges.size} edges left out`));
+  assert.match(fs.readFileSync(path.join(d, 'g.dot'), 'utf8'), /edges left out/);
 });
 
 drawing('renderDot lays out any DOT graph and names a syntax error', async () => {
@@ -87,9 +108,10 @@ command('bad input: one line and exit code 2', () => {
   const dir = tmpdir();
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello\nworld\n');
   fs.writeFileSync(path.join(dir, 'cut.jsonl'), '{"format":"syscluster-trace","version":1,"guest":"x","argv":["x"],"platform":{},"personality":"paper"}\n');
+  fs.writeFileSync(path.join(dir, 'cut2.jsonl'), fs.readFileSync(path.join(dir, 'cut.jsonl'), 'utf8') + '{"seq":1,"call":{"name":"getpid"},"cost":{}}\n');
   fs.mkdirSync(path.join(dir, 'empty'));
   for (const [input, why] of [['missing.jsonl', /cannot read/], ['notes.txt', /neither a syscluster dump nor a strace log/],
-    ['cut.jsonl', /truncated dump/], ['empty', /no scenario results/]] as const) {
+    ['cut.jsonl', /truncated dump/], ['cut2.jsonl', /cut2\.jsonl:3: truncated dump/], ['empty', /no scenario results/]] as const) {
     const r = cli(['view', input, '--out', 'x.html'], { cwd: dir });
     assert.is(r.status, 2, `${input}: ${r.stderr}`);
     assert.match(r.stderr, why);

@@ -36,6 +36,10 @@ export async function readDumpRecords(file: string, onCrossing: (x: CrossingDump
     last = line;
   }
   // The header and the end record, checked by the trace reader itself.
+  if (n > 1 && !/^\{"end":\s*true/.test(last)) {
+    parseTrace(first, file); // a file that is not a dump at all is named as such first
+    throw new TraceError(`${file}:${n + 1}: truncated dump: no end record (was the trace cut short?)`);
+  }
   const t = parseTrace(n <= 1 ? first : `${first}\n${last}\n`, file);
   return { header: t.header, footer: t.footer! };
 }
