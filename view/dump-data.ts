@@ -25,7 +25,11 @@ export async function readDumpRecords(file: string, onCrossing: (x: CrossingDump
   let n = 0, first = '', last = '';
   for await (const line of lines) {
     n++;
-    if (n === 1) { first = line; continue; }
+    if (n === 1) {
+      first = line;
+      parseTrace(`${first}\n{"end":true}\n`, file); // the header, checked before anything else
+      continue;
+    }
     if (last) {
       let r: any;
       try { r = JSON.parse(last); } catch { throw new TraceError(`${file}:${n - 1}: not a JSON record`); }
@@ -37,7 +41,6 @@ export async function readDumpRecords(file: string, onCrossing: (x: CrossingDump
   }
   // The header and the end record, checked by the trace reader itself.
   if (n > 1 && !/^\{"end":\s*true/.test(last)) {
-    parseTrace(first, file); // a file that is not a dump at all is named as such first
     throw new TraceError(`${file}:${n + 1}: truncated dump: no end record (was the trace cut short?)`);
   }
   const t = parseTrace(n <= 1 ? first : `${first}\n${last}\n`, file);
