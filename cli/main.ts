@@ -10,9 +10,10 @@ import * as scenario from './commands/scenario.js';
 import * as step from './commands/step.js';
 import * as syscalls from './commands/syscalls.js';
 import * as trace from './commands/trace.js';
+import * as view from './commands/view.js';
 import * as whatif from './commands/whatif.js';
 
-const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench];
+const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench, view];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);

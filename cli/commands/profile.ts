@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { InputError, readEvents, type EventLog } from '../../profiler/events.js';
-import { ProfileInputError, buildGraph, edgeList, frequentSequences, parseArgSelection, rankCandidates, toDot, toSvg, valueProfile } from '../../profiler/graph.js';
+import { ProfileInputError, buildGraph, edgeList, frequentSequences, parseArgSelection, rankCandidates, valueProfile } from '../../profiler/graph.js';
+import { graphDot, graphSvg } from '../../view/graph-draw.js';
 import { specializedFromProfile } from '../../profiler/specialize.js';
 import { BadInput, platform, writeOutput } from '../common.js';
 
@@ -46,7 +47,7 @@ export function loadLogs(files: string[]): EventLog[] {
   });
 }
 
-export function handler(a: Args): void {
+export async function handler(a: Args): Promise<void> {
   const logs = loadLogs(a.files.map(String));
   let sel;
   try {
@@ -62,8 +63,9 @@ export function handler(a: Args): void {
   const values = valueProfile(logs);
   const unparsed = logs.flatMap((l) => l.unparsed);
   const calls = logs.reduce((n, l) => n + l.events.length, 0);
-  if (a.dot) writeOutput(a.dot, toDot(g));
-  if (a.svg) writeOutput(a.svg, toSvg(g, `syscall graph: ${a.files.join(', ')}`));
+  const title = `syscall graph: ${a.files.join(', ')}`;
+  if (a.dot) writeOutput(a.dot, graphDot(g, { title }).dot);
+  if (a.svg) writeOutput(a.svg, await graphSvg(g, { title }));
   if (a.emitSpecialized) {
     const defs = specializedFromProfile(logs, seqs);
     writeOutput(a.emitSpecialized, JSON.stringify({ about: `emitted by syscluster profile from ${a.files.join(', ')}`, calls: defs }, null, 2) + '\n');
