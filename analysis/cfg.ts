@@ -17,7 +17,7 @@ export interface Func {
   name: string;
   entry: number;
   blocks: Map<number, Block>;
-  /** Direct calls: instruction address → callee entry. */
+  /** Direct calls and tail jumps: instruction address → callee entry. */
   calls: Map<number, number>;
   /** Never returns to its caller (no reachable ret; every way out ends the process). */
   noreturn: boolean;
@@ -131,6 +131,7 @@ export class Program {
           if (!code(e.target)) break;
           if (e.target !== entry && symbolEntries.has(e.target)) {
             const callee = this.func(e.target);
+            calls.set(a, e.target); // a tail call
             if (!callee || !callee.noreturn) tailToReturning = true;
             break;
           }

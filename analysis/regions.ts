@@ -7,6 +7,7 @@
 // code, and the conditions follow. Where one fails, the transformations of section 3.3
 // that would fix it are named, or the region is said never to be clusterable.
 import type { Instruction } from '../emulator/disasm.js';
+import { personality } from '../kernel-model/table.js';
 import { blockOf, dominates, dominatesBlock, type Func, type Program } from './cfg.js';
 import { arityOf, describeSite, type Site, type SiteIndex } from './sites.js';
 import { hex, type Mem, type Operand, type Reg } from './x86.js';
@@ -108,6 +109,9 @@ function joinState(into: State, from: State): boolean {
   }
   return changed;
 }
+
+const personalityArgs = (s: Site) => PAPER_ARGS.get(s.name) ?? [];
+const PAPER_ARGS = new Map([...personality('modern').table.values(), ...personality('paper').table.values()].map((c) => [c.name, c.args]));
 
 const OUT_KINDS = new Set(['buf_out', 'timeval_out', 'time_out', 'fdset_inout', 'ptr']);
 const IN_KINDS = new Set(['buf_in', 'path', 'timeval_in', 'timespec_in', 'fdset_inout', 'mcall', 'params', 'ptr']);
@@ -297,7 +301,9 @@ function pairRegion(prog: Program, f: Func, g: Map<number, Node>, preds: Map<num
   const user: number[] = [];
   const neverWhy: string[] = [];
   const movable: number[] = [], onResultBranch: number[] = [];
-  const inputPtrs = s2.args.map((k, i) => (IN_KINDS.has(k) ? argVals[i] : undefined)).filter((v): v is Val => !!v);
+  // What the next call reads: each input pointer, with its length when the length is a constant.
+  const lenOf = (i: number) => { const spec = personalityArgs(s2)[i]; const l = spec?.len !== undefined ? argVals[spec.len] : undefined; return l?.k === 'const' ? l.c! : 0x10000; };
+  const inputPtrs = s2.args.map((k, i) => (IN_KINDS.has(k) ? { ptr: argVals[i], len: lenOf(i) } : undefined)).filter((v): v is { ptr: Val; len: number } => !!v);
   const resultBranches = branches.concat(exits.map((e) => e.from)).filter((a) => isResultTest(flagsOf, g, a));
   for (const a of pathOrder(g, s1.at, between)) {
     const i = g.get(a)!.insn, e = prog.effectOf(i);
@@ -436,7 +442,7 @@ function isResultTest(flagsOf: Map<number, Val>, g: Map<number, Node>, a: number
 }
 
 /** Why a user instruction blocks, and whether nothing could ever move it out of the way. */
-function blocks(prog: Program, i: Instruction, e: ReturnType<Program['effectOf']>, inputs: Val[], s2: Site, st: State | undefined): { text: string; never: boolean; sideEffect: boolean } {
+function blocks(prog: Program, i: Instruction, e: ReturnType<Program['effectOf']>, inputs: { ptr: Val; len: number }[], s2: Site, st: State | undefined): { text: string; never: boolean; sideEffect: boolean } {
   if (e.flow === 'call') {
     const target = e.target !== undefined ? prog.nameOf(e.target) : 'an indirect target';
     return { text: `calls ${target}, whose effects on memory the analysis cannot bound: it may change what ${s2.name} reads`, never: inputs.length > 0, sideEffect: true };
@@ -449,12 +455,15 @@ function blocks(prog: Program, i: Instruction, e: ReturnType<Program['effectOf']
   return { text: e.flow === 'jcc' ? 'a decision that is not about a call\'s result' : 'computes a value no call uses', never: false, sideEffect: false };
 }
 
-function mayAlias(m: Mem, inputs: Val[], st: State | undefined): boolean {
-  if (m.base === 'esp' && m.base && !m.index) return inputs.some((v) => v.stack || v.k !== 'const');
-  if (m.base === 'ebp' && !m.index) return inputs.some((v) => v.stack);
-  if (!m.base && !m.index) return inputs.some((v) => v.k === 'const' ? Math.abs((m.disp >>> 0) - v.c!) < 0x10000 : !v.stack);
+function mayAlias(m: Mem, inputs: { ptr: Val; len: number }[], st: State | undefined): boolean {
+  if (m.base === 'esp' && !m.index) return inputs.some(({ ptr: v }) => v.stack || v.k !== 'const');
+  if (m.base === 'ebp' && !m.index) return inputs.some(({ ptr: v }) => v.stack);
+  if (!m.base && !m.index) {
+    const at = m.disp >>> 0;
+    return inputs.some(({ ptr: v, len }) => v.k === 'const' ? at + m.size > v.c! && at < v.c! + len : !v.stack);
+  }
   const base = m.base ? st?.regs.get(m.base) : undefined;
-  if (base?.stack) return inputs.some((v) => v.stack);
+  if (base?.stack) return inputs.some(({ ptr: v }) => v.stack);
   return inputs.length > 0;
 }
 

@@ -1,5 +1,8 @@
 // syscluster profile <dump | strace log>...: the syscall graph and what is worth clustering.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { analyzeBinary } from '../../analysis/index.js';
+import type { Region } from '../../analysis/regions.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { InputError, readEvents, type EventLog } from '../../profiler/events.js';
 import { ProfileInputError, buildGraph, edgeList, frequentSequences, parseArgSelection, rankCandidates, toDot, toSvg, valueProfile } from '../../profiler/graph.js';
@@ -46,7 +49,21 @@ export function loadLogs(files: string[]): EventLog[] {
   });
 }
 
-export function handler(a: Args): void {
+/** The regions of the binary a dump names, when that file is still there with the same bytes. */
+async function binaryRegions(logs: EventLog[]): Promise<{ path: string; regions: Region[] } | undefined> {
+  const bin = logs.length === 1 ? logs[0].trace?.header.binary : undefined;
+  if (!bin) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(bin.path);
+  } catch {
+    return undefined;
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== bin.sha256) return undefined;
+  return { path: bin.path, regions: (await analyzeBinary(bytes, bin.path)).regions };
+}
+
+export async function handler(a: Args): Promise<void> {
   const logs = loadLogs(a.files.map(String));
   let sel;
   try {
@@ -65,9 +82,11 @@ export function handler(a: Args): void {
   if (a.dot) writeOutput(a.dot, toDot(g));
   if (a.svg) writeOutput(a.svg, toSvg(g, `syscall graph: ${a.files.join(', ')}`));
   if (a.emitSpecialized) {
-    const defs = specializedFromProfile(logs, seqs);
+    const regions = await binaryRegions(logs);
+    const { defs, rejected } = specializedFromProfile(logs, seqs, { profile, regions: regions?.regions });
     writeOutput(a.emitSpecialized, JSON.stringify({ about: `emitted by syscluster profile from ${a.files.join(', ')}`, calls: defs }, null, 2) + '\n');
-    process.stderr.write(`syscluster: ${defs.length} specialized-call definitions written to ${a.emitSpecialized}\n`);
+    process.stderr.write(`syscluster: ${defs.length} specialized-call definitions written to ${a.emitSpecialized} (${regions ? `checked against ${regions.path}` : 'from the trace\'s data flow; no binary at hand'}; each replayed against the trace)\n`);
+    for (const r of rejected) process.stderr.write(`syscluster: not emitted: ${r.calls.join(', ')}: ${r.why}\n`);
   }
   if (unparsed.length) process.stderr.write(`syscluster: ${unparsed.length} lines could not be parsed (first: ${unparsed[0].at}: ${unparsed[0].text.slice(0, 80)})\n`);
   const edges = edgeList(g);
