@@ -9,9 +9,12 @@ import { hex } from './x86.js';
 export function regionJson(r: Region) {
   return {
     function: r.function, calls: r.calls, start: hex(r.start), end: hex(r.end), clusterable: r.clusterable, failed: r.failed, after: r.after,
-    reasons: { ...r.reasons, ...(r.never ? { never: r.never } : {}), ...(r.notes.length ? { notes: r.notes } : {}) },
-    kind: r.kind,
-    arguments: r.arguments.map((a) => ({ arg: a.arg + 1, source: a.kind, detail: a.detail })),
+    // Beyond the five conditions, `reasons` says what kind of candidate this is, where each argument comes from, and why it never can be clustered.
+    reasons: {
+      ...r.reasons, region: r.kind, ...(r.never ? { never: r.never } : {}), ...(r.notes.length ? { notes: r.notes } : {}),
+      ...(r.arguments.length ? { arguments: r.arguments.map((a) => ({ arg: a.arg + 1, source: a.kind, detail: a.detail })) } : {}),
+      ...(r.exits.length ? { exits: r.exits } : {}),
+    },
   };
 }
 

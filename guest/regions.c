@@ -4,7 +4,7 @@
 #include "lib.h"
 
 static char buf[4096], other[4096];
-int counter;
+int counter, failures;
 #define NOINLINE __attribute__((noinline))
 
 /* read's result feeds write's count (section 3.2's example): clusterable now. */
@@ -35,6 +35,19 @@ NOINLINE int error_exit(int in, int out)
     int n = write(out, buf, 32);
     if (n < 0)
         exit(3);
+    return read(in, buf, 32);
+}
+
+/* An error handler that goes on to the next call: it runs only when write fails and has
+ * a side effect, so it cannot be interchanged; mutual exclusion (3.3.2) would fix it, if
+ * the program need not read after a failed write. */
+NOINLINE int error_continues(int in, int out)
+{
+    int n = write(out, buf, 32);
+    if (n < 0) {
+        failures++;
+        other[0] = (char)n;
+    }
     return read(in, buf, 32);
 }
 
@@ -74,6 +87,7 @@ int main(int argc, char **argv)
     counter_between(out);
     expression_arg(in, out);
     error_exit(in, out);
+    error_continues(in, out);
     modifies_buffer(in, out);
     split_calls(in, out);
     copy_loop_body(in, out);

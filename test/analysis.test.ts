@@ -55,6 +55,9 @@ guests('one pattern per function (guest/regions.c)', async () => {
   assert.match(expr.never!, /expression of read's result/);
   const exit = find(rs, 'error_exit', ['write', 'read']);
   assert.ok(exit.clusterable && exit.exits.length > 0, 'clusterable with a checked entry');
+  const cont = find(rs, 'error_continues', ['write', 'read']);
+  assert.equal([cont.clusterable, cont.after], [false, ['mutual-exclusion']], JSON.stringify(cont.reasons));
+  assert.ok(cont.failed.includes('safety') && !cont.failed.includes('convexity'), 'the handler runs on one branch only');
   const mod = find(rs, 'modifies_buffer', ['read', 'write']);
   assert.equal(mod.after, []);
   assert.match(mod.never!, /changes what the later call reads/);
@@ -85,7 +88,9 @@ command('--json in the issue\'s shape, --svg draws the CFG, --profile ranks by t
     assert.type(x.function, 'string');
     assert.ok(Array.isArray(x.calls) && /^0x/.test(x.start) && /^0x/.test(x.end) && typeof x.clusterable === 'boolean');
     assert.ok(Array.isArray(x.failed) && Array.isArray(x.after) && typeof x.reasons === 'object');
+    assert.equal(Object.keys(x).sort(), ['after', 'calls', 'clusterable', 'end', 'failed', 'function', 'reasons', 'start']);
   }
+  assert.ok(j.regions.some((x: { calls: string[]; after: string[] }) => x.calls.join() === 'write,read' && x.after.join() === 'loop-rotation'));
   assert.match(fs.readFileSync(path.join(d, 'c.svg'), 'utf8'), /^<svg [^]*fill="#ffe08a"/);
   fs.writeFileSync(path.join(d, 'in'), Buffer.alloc(20000, 7));
   assert.is(cli(['trace', 'copy', 'in', 'out', '--root', d, '--out', path.join(d, 'c.jsonl')]).status, 0);
@@ -95,6 +100,9 @@ command('--json in the issue\'s shape, --svg draws the CFG, --profile ranks by t
   const text = cli(['analyze', 'copy']);
   assert.match(text.stdout, /write -> read \(pair, [^)]*\): clusterable after loop-rotation/);
   assert.match(text.stdout, /FAIL linearity/);
+  const prof = cli(['profile', path.join(d, 'c.jsonl')]);
+  assert.match(prof.stdout, /specialized read, write \(\d+x\)  \[clusterable\]/, 'candidates carry the binary\'s verdict');
+  assert.is((prof.stdout.match(/ looped /g) ?? []).length, 1, 'one loop, not one per rotation');
 });
 
 command('bad input: one line, exit 2', () => {
