@@ -3,6 +3,7 @@
 // return, and dominators and post-dominators (Cooper, Harvey and Kennedy, "A Simple,
 // Fast Dominance Algorithm"). The program is read, never run.
 import { Disassembler, type Instruction } from '../emulator/disasm.js';
+import { PF_X } from '../emulator/elf.js';
 import { codeAt, isCode, type Binary } from './binary.js';
 import { effect, hex, isVsyscallCall, type Effect } from './x86.js';
 
@@ -50,6 +51,9 @@ export class Program {
     const p = new Program(bin, await Disassembler.create());
     const roots = [bin.image.entry, ...bin.symbols.map((s) => s.address)];
     for (const r of roots) p.func(r);
+    // A stripped binary names no functions: code pointers stored in its data (tables of
+    // handlers, like busybox's applets) are the other way in.
+    if (!bin.symbols.length) for (const r of codePointers(bin)) p.func(r);
     return p;
   }
 
@@ -85,7 +89,7 @@ export class Program {
 
   /** The constant in eax just before `address` in `f`, by constant propagation back through single predecessors. */
   eaxBefore(f: Func, address: number): number | undefined {
-    const block = [...f.blocks.values()].find((b) => b.insns.some((i) => i.address === address));
+    const block = blockOf(f, address);
     let b = block, idx = b ? b.insns.findIndex((i) => i.address === address) : -1;
     for (let hops = 0; b && hops < 4; hops++) {
       for (let k = idx - 1; k >= 0; k--) {
@@ -171,6 +175,7 @@ export class Program {
       blocks.set(start, b);
     }
     for (const b of blocks.values()) for (const s of b.succs) blocks.get(s)?.preds.push(b.start);
+    if (!blocks.has(entry)) return; // the bytes at the entry do not decode: no function here
     const f: Func = {
       name: this.nameOf(entry), entry, blocks, calls, noreturn: !returns && indirect === 0 && !tailToReturning,
       indirectJumps: indirect, idom: new Map(), ipdom: new Map(), rpo: new Map(),
@@ -178,6 +183,20 @@ export class Program {
     dominators(f);
     this.funcs.set(entry, f);
   }
+}
+
+/** Words in the non-executable segments that point into code. */
+function codePointers(bin: Binary): number[] {
+  const out = new Set<number>();
+  for (const s of bin.image.segments) {
+    if (s.flags & PF_X) continue;
+    const dv = new DataView(bin.file.buffer, bin.file.byteOffset + s.offset, s.filesz);
+    for (let o = (4 - (s.vaddr % 4)) % 4; o + 4 <= s.filesz; o += 4) {
+      const w = dv.getUint32(o, true);
+      if (isCode(bin, w)) out.add(w);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /** Cooper, Harvey and Kennedy's iterative algorithm, on the CFG and on its reverse (with one virtual exit). */
@@ -244,12 +263,17 @@ export function dominatesBlock(tree: Map<number, number>, a: number, b: number):
   return false;
 }
 
+const blockIndex = new WeakMap<Func, Map<number, Block>>();
+
+/** The block holding the instruction at `address`. */
 export const blockOf = (f: Func, address: number): Block | undefined => {
-  for (const b of f.blocks.values()) {
-    const last = b.insns[b.insns.length - 1];
-    if (address >= b.start && address < last.address + last.size && b.insns.some((i) => i.address === address)) return b;
+  let index = blockIndex.get(f);
+  if (!index) {
+    index = new Map();
+    for (const b of f.blocks.values()) for (const i of b.insns) index.set(i.address, b);
+    blockIndex.set(f, index);
   }
-  return undefined;
+  return index.get(address);
 };
 
 /** Instruction-level dominance: `a` runs before `b` on every path from the entry to `b`. */

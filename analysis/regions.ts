@@ -262,12 +262,12 @@ function pairRegion(prog: Program, f: Func, g: Map<number, Node>, preds: Map<num
   const states = new Map<number, State>();
   const outVals = new Map<number, Val>();
   const flagsOf = new Map<number, Val>();
-  const queue: [number, State][] = g.get(s1.at)!.next.filter(inRegion).map((t) => [t, cloneState(init)]);
+  // A worklist over instructions: each keeps the join of the states that reach it.
+  const work: number[] = [];
+  for (const t of g.get(s1.at)!.next.filter(inRegion)) { states.set(t, cloneState(init)); work.push(t); }
   let steps = 0;
-  while (queue.length && steps++ < 20000) {
-    const [a, st] = queue.shift()!;
-    const old = states.get(a);
-    if (old) { if (!joinState(old, st)) continue; } else states.set(a, cloneState(st));
+  while (work.length && steps++ < 50000) {
+    const a = work.pop()!;
     if (a === s2.at) continue;
     const cur = cloneState(states.get(a)!);
     const n = g.get(a)!;
@@ -275,7 +275,11 @@ function pairRegion(prog: Program, f: Func, g: Map<number, Node>, preds: Map<num
     if (v) outVals.set(a, v);
     const fl = cur.regs.get('flags');
     if (fl) flagsOf.set(a, fl);
-    for (const t of n.next) if (inRegion(t)) queue.push([t, cloneState(cur)]);
+    for (const t of n.next) {
+      if (!inRegion(t)) continue;
+      const old = states.get(t);
+      if (!old) { states.set(t, cloneState(cur)); work.push(t); } else if (joinState(old, cur)) work.push(t);
+    }
   }
   const atS2 = states.get(s2.at) ?? init;
 

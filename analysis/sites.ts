@@ -62,7 +62,7 @@ export function findSites(prog: Program): SiteIndex {
   for (const f of prog.funcs.values()) {
     const t = traps.get(f.entry)!;
     const size = [...f.blocks.values()].reduce((n, b) => n + b.insns.length, 0);
-    if (!t.length || t[0].nr === undefined || t.some((x) => x.nr !== t[0].nr) || size > STUB_MAX_INSTRUCTIONS) continue;
+    if (f.entry === prog.bin.image.entry || !t.length || t[0].nr === undefined || t.some((x) => x.nr !== t[0].nr) || size > STUB_MAX_INSTRUCTIONS) continue;
     // Calls out of a wrapper may only reach code without traps (errno setters, cancellation hooks).
     if ([...f.calls.values()].some((c) => (traps.get(c)?.length ?? 0) > 0)) continue;
     stubs.set(f.entry, { func: f, nr: t[0].nr, name: names(t[0].nr).name });
