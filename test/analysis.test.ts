@@ -15,7 +15,7 @@ import { ArrayMemory, PROT } from '../kernel-model/memory.js';
 import { personality } from '../kernel-model/table.js';
 import { CapturedStdio, MemoryFileSystem, O } from '../kernel-model/vfs.js';
 import type { UserRegs } from '../kernel-model/boundary.js';
-import { GUEST, ROOT, cli, profile, tmpdir } from './helpers.js';
+import { GUEST, ROOT, cli, makeElf, profile, tmpdir } from './helpers.js';
 
 const regionsOf = async (guest: string) => (await analyzeBinary(fs.readFileSync(GUEST(guest)), guest)).regions;
 const find = (rs: Region[], fn: string, calls: string[], kind = 'pair') => {
@@ -122,6 +122,21 @@ command('Debian\'s static busybox: the analysis completes and finds its system-c
   assert.ok(a.sites.all.some((s) => s.via === 'vsyscall'), 'glibc\'s call *%gs:0x10');
   assert.ok(a.sites.all.filter((s) => s.nr !== undefined).length / a.sites.all.length > 0.8, 'numbers found by constant propagation');
   console.log(`  busybox: ${a.program.funcs.size} functions, ${a.sites.all.length} sites, ${Date.now() - t0} ms, heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB`);
+});
+
+command('random code and damaged section headers: the analysis ends without a host exception', async () => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let t = 0; t < 40; t++) {
+    const b = Buffer.from(makeElf({ fileSize: 0x2000, segments: [{ vaddr: 0x8048000, offset: 0, filesz: 0x2000, memsz: 0x2000, flags: 5 }] }));
+    for (let i = 0x100; i < 0x2000; i++) b[i] = (rnd() * 256) | 0;
+    for (let k = 0; k < 20; k++) b.set([0xcd, 0x80], 0x100 + ((rnd() * 0x1e00) | 0)); // traps among the noise
+    b.writeUInt32LE(0x100 + ((rnd() * 0x1000) | 0), 32); // section headers over random bytes
+    b.writeUInt16LE(40, 46);
+    b.writeUInt16LE((rnd() * 40) | 0, 48);
+    const a = await analyzeBinary(b, `noise-${t}`);
+    assert.ok(a.program.funcs.size >= 1, 'the entry point is a function');
+  }
 });
 
 command.run();

@@ -76,7 +76,13 @@ async function binaryRegions(logs: EventLog[]): Promise<{ path: string; regions:
     return undefined;
   }
   if (createHash('sha256').update(bytes).digest('hex') !== bin.sha256) return undefined;
-  return { path: bin.path, regions: (await analyzeBinary(bytes, bin.path)).regions };
+  try {
+    return { path: bin.path, regions: (await analyzeBinary(bytes, bin.path)).regions };
+  } catch (err) {
+    if (!(err instanceof BadInput)) throw err;
+    process.stderr.write(`syscluster: the dump's binary cannot be analysed (${err.message}); advice follows the trace alone\n`);
+    return undefined;
+  }
 }
 
 export async function handler(a: Args): Promise<void> {
