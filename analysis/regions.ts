@@ -65,6 +65,8 @@ interface Val {
   defs: number[];
   /** An address on the stack (from esp or ebp). */
   stack?: boolean;
+  /** For a stack address taken from the frame pointer: its offset from ebp. */
+  frame?: number;
   what?: string;
 }
 
@@ -308,6 +310,7 @@ function pairRegion(prog: Program, f: Func, g: Map<number, Node>, preds: Map<num
   // What the next call reads: each input pointer, with its length when the length is a constant.
   const lenOf = (i: number) => { const spec = personalityArgs(s2)[i]; const l = spec?.len !== undefined ? argVals[spec.len] : undefined; return l?.k === 'const' ? l.c! : 0x10000; };
   const inputPtrs = s2.args.map((k, i) => (IN_KINDS.has(k) ? { ptr: argVals[i], len: lenOf(i) } : undefined)).filter((v): v is { ptr: Val; len: number } => !!v);
+  const outputPtrs = s2.args.map((k, i) => (OUT_KINDS.has(k) ? { ptr: argVals[i], len: k === 'buf_out' ? 0x10000 : lenOf(i) } : undefined)).filter((v): v is { ptr: Val; len: number } => !!v);
   const resultBranches = branches.concat(exits.map((e) => e.from)).filter((a) => isResultTest(flagsOf, g, a));
   for (const a of pathOrder(g, s1.at, between)) {
     const i = g.get(a)!.insn, e = prog.effectOf(i);
@@ -323,7 +326,7 @@ function pairRegion(prog: Program, f: Func, g: Map<number, Node>, preds: Map<num
     const line: RegionLine = { address: a, text, role };
     if (role === 'user') {
       user.push(a);
-      const why = blocks(prog, i, e, inputPtrs, s2, states.get(a));
+      const why = blocks(prog, i, e, { reads: inputPtrs, writes: outputPtrs }, s2, states.get(a));
       line.blocking = why.text;
       if (why.never) neverWhy.push(`${hex(a)} ${text}: ${why.text}`);
       else if (why.sideEffect && !dominates(f, a, s2.at) && resultBranches.length) onResultBranch.push(a);
@@ -446,14 +449,21 @@ function isResultTest(flagsOf: Map<number, Val>, g: Map<number, Node>, a: number
 }
 
 /** Why a user instruction blocks, and whether nothing could ever move it out of the way. */
-function blocks(prog: Program, i: Instruction, e: ReturnType<Program['effectOf']>, inputs: { ptr: Val; len: number }[], s2: Site, st: State | undefined): { text: string; never: boolean; sideEffect: boolean } {
+function blocks(prog: Program, i: Instruction, e: ReturnType<Program['effectOf']>, s2mem: { reads: { ptr: Val; len: number }[]; writes: { ptr: Val; len: number }[] }, s2: Site, st: State | undefined): { text: string; never: boolean; sideEffect: boolean } {
+  const touches = s2mem.reads.length + s2mem.writes.length > 0;
   if (e.flow === 'call') {
     const target = e.target !== undefined ? prog.nameOf(e.target) : 'an indirect target';
-    return { text: `calls ${target}, whose effects on memory the analysis cannot bound: it may change what ${s2.name} reads`, never: inputs.length > 0, sideEffect: true };
+    return touches
+      ? { text: `calls ${target}, whose effects on memory the analysis cannot bound: it may change what ${s2.name} reads or read what it writes`, never: true, sideEffect: true }
+      : { text: `calls ${target}; ${s2.name} touches no memory, so the call can move past it`, never: false, sideEffect: true };
   }
   if (e.opaque) return { text: `${i.mnemonic} has effects the analysis does not model`, never: true, sideEffect: true };
   for (const m of e.memWrite) {
-    if (mayAlias(m, inputs, st)) return { text: `writes memory that ${s2.name} reads: it changes what the later call reads`, never: true, sideEffect: true };
+    if (mayAlias(m, s2mem.reads, st)) return { text: `writes memory that ${s2.name} reads: it changes what the later call reads`, never: true, sideEffect: true };
+  }
+  // Moving it past the next call would let it see that call's data; it cannot move above the first call either when it reads memory.
+  for (const m of e.memRead) {
+    if (mayAlias(m, s2mem.writes, st)) return { text: `reads memory that ${s2.name} writes: it must run before ${s2.name}, and it needs what the first call left`, never: true, sideEffect: e.memWrite.length > 0 };
   }
   if (e.memWrite.length) return { text: `writes memory ${s2.name} does not read (a variable of the program)`, never: false, sideEffect: true };
   return { text: e.flow === 'jcc' ? 'a decision that is not about a call\'s result' : 'computes a value no call uses', never: false, sideEffect: false };
@@ -461,7 +471,7 @@ function blocks(prog: Program, i: Instruction, e: ReturnType<Program['effectOf']
 
 function mayAlias(m: Mem, inputs: { ptr: Val; len: number }[], st: State | undefined): boolean {
   if (m.base === 'esp' && !m.index) return inputs.some(({ ptr: v }) => v.stack || v.k !== 'const');
-  if (m.base === 'ebp' && !m.index) return inputs.some(({ ptr: v }) => v.stack);
+  if (m.base === 'ebp' && !m.index) return inputs.some(({ ptr: v, len }) => v.stack && (v.frame === undefined || (m.disp + m.size > v.frame && m.disp < v.frame + len)));
   if (!m.base && !m.index) {
     const at = m.disp >>> 0;
     return inputs.some(({ ptr: v, len }) => v.k === 'const' ? at + m.size > v.c! && at < v.c! + len : !v.stack);
@@ -536,6 +546,7 @@ function transfer(prog: Program, i: Instruction, st: State, s1Writes: boolean): 
     const parts = [s.mem.base, s.mem.index].filter((r): r is Reg => !!r).map((r) => st.regs.get(r) ?? outside(r));
     const v = parts.length === 1 && !s.mem.index && s.mem.disp === 0 ? { ...parts[0], defs: [...parts[0].defs, a] } : combine(parts.length ? parts : [{ k: 'const', c: 0, defs: [] } as Val], a);
     if (s.mem.base === 'esp' || s.mem.base === 'ebp') v.stack = true;
+    if (s.mem.base === 'ebp' && !s.mem.index && st.regs.get('ebp')?.what === 'ebp') v.frame = s.mem.disp;
     if (!parts.length) { v.k = 'const'; v.c = s.mem.disp >>> 0; }
     write(d, v);
     return v;
