@@ -51,6 +51,7 @@ export function specializedFromProfile(logs: EventLog[], seqs: Sequence[], o: Sp
   const rejected: Rejected[] = [];
   const taken = new Set([...PLAIN_ARITY.keys(), 'multi_call', ...builtinSpecialized().map((d) => d.name)]);
   const loops = new Set<string>();
+  const producers = feedingCalls(byPid);
   for (const s of seqs) {
     if (defs.length >= limit) break;
     const calls = s.calls.map((c) => c.split(' ')[0]);
@@ -89,7 +90,8 @@ export function specializedFromProfile(logs: EventLog[], seqs: Sequence[], o: Sp
         const fromResult = (k: number) => occ.every((x) => x[k].result !== null && String(x[k].result) === x[i].args[j]);
         if (src === 'result' && fromResult(i - 1)) { feeds.add(i - 1); return { result: i - 1 }; }
         if (src === undefined) {
-          for (let k = 0; k < i; k++) if (resultMayFeed(call, j) && fromResult(k)) { feeds.add(k); return { result: k }; }
+          // The nearest earlier step that produces such values (read's count for write's), as the program's data flows.
+          for (let k = i - 1; k >= 0; k--) if (resultMayFeed(call, j) && producers.has(calls[k]) && fromResult(k)) { feeds.add(k); return { result: k }; }
         }
         // A length the caller computes from data (write's count) stays the caller's unless the binary shows a constant.
         const dataLength = argKind(call, j) === 'size' && resultMayFeed(call, j) && src !== 'constant';
@@ -110,8 +112,8 @@ export function specializedFromProfile(logs: EventLog[], seqs: Sequence[], o: Sp
     if (params.length > 6) { rejected.push({ calls, why: 'more than six parameters' }); continue; }
     let name = `${calls.join('_')}${looped ? '_loop' : ''}`.slice(0, 40);
     for (let n = 2; taken.has(name); n++) name = `${calls.join('_')}_${n}`;
-    // A call returns what its caller goes on to use: the result that feeds the others (read's byte count), else the last.
-    const used = feeds.size ? Math.min(...feeds) : calls.length - 1;
+    // A call returns what its caller goes on to use: the last step whose kind of result the program feeds on (read's byte count), else the last step.
+    const used = Math.max(...calls.map((c, i) => (producers.has(c) ? i : -1)), feeds.size ? -1 : calls.length - 1, 0);
     const def: SpecializedDef = {
       name, description: `from a profile: ${calls.join(', ')} seen ${s.count} times${looped ? `, up to ${s.longestRun} in a row; loops while ${calls[0]} returns more than 0` : ''}`,
       params, steps, ...(looped ? { loop: { while_positive: 0 } } : {}),
@@ -125,6 +127,23 @@ export function specializedFromProfile(logs: EventLog[], seqs: Sequence[], o: Sp
   // What is emitted must be what --specialized accepts.
   validateSpecialized({ calls: defs }, 'emitted definitions', PLAIN_ARITY, new Set([...PLAIN_ARITY.keys(), 'multi_call', ...builtinSpecialized().map((d) => d.name)]));
   return { defs, rejected };
+}
+
+/** Calls whose results the program passes on: in the trace, the next call's argument equals the result, where a result may feed it. */
+function feedingCalls(byPid: Map<string, CallEvent[]>): Set<string> {
+  const seen = new Map<string, { fed: number; of: number }>();
+  for (const events of byPid.values()) {
+    events.forEach((e, n) => {
+      const next = events[n + 1];
+      if (!next || e.result === null || e.result <= 0) return;
+      const rec = seen.get(e.name) ?? { fed: 0, of: 0 };
+      rec.of++;
+      if (next.args.some((a, j) => resultMayFeed(next.name, j) && a === String(e.result))) rec.fed++;
+      seen.set(e.name, rec);
+    });
+  }
+  // Most of its results fed on (a write's result equal to the next read's count by chance stays rare).
+  return new Set([...seen].filter(([, r]) => r.fed > r.of / 2).map(([name]) => name));
 }
 
 /**
