@@ -16,13 +16,15 @@ export function builder(y: Argv) {
     .options({
       profile: { type: 'string', describe: 'a dump or strace log of a run: rank the regions by the dynamic syscall graph\'s edge weights' },
       function: { type: 'string', describe: 'only regions in this function' },
+      calls: { type: 'string', describe: 'only regions of these calls, comma-separated (e.g. write,read)' },
       json: { type: 'boolean', default: false, describe: 'print {"regions": [...]} for scripts' },
       svg: { type: 'string', describe: 'draw the first region\'s function CFG, the region shaded, to this SVG file' },
       dot: { type: 'string', describe: 'write the same CFG as Graphviz DOT' },
       top: { type: 'number', default: 50, describe: 'how many regions to print' },
     })
     .example('$0 analyze copy', 'the copy loop: write,read after loop rotation, the whole loop as one looped call')
-    .example('$0 analyze copy --profile copy.jsonl --svg copy.svg', 'regions on the run\'s heaviest edges first, and the CFG drawn');
+    .example('$0 analyze copy --profile copy.jsonl', 'regions on the run\'s heaviest edges first')
+    .example('$0 analyze copy --calls write,read --svg copy.svg', 'the rotated pair, its function\'s CFG drawn with the region shaded');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -32,7 +34,8 @@ export async function handler(a: Args): Promise<void> {
   const t0 = Date.now();
   const an = await analyzeBinary(guest.bytes, guest.name);
   const ms = Date.now() - t0;
-  let regions: Region[] = an.regions.filter((r) => !a.function || r.function === a.function);
+  const calls = a.calls?.split(',').map((c) => c.trim()).filter(Boolean).join();
+  let regions: Region[] = an.regions.filter((r) => (!a.function || r.function === a.function) && (!calls || r.calls.join() === calls));
   if (a.function && !regions.length && ![...an.program.funcs.values()].some((f) => f.name === a.function)) throw new BadInput(`--function ${a.function}: no such function in ${guest.name}`);
   if (a.profile) {
     // Dynamic edges by weight; each region takes the weight of its calls' edge (0 if the run never took it).
