@@ -2,7 +2,8 @@
 // by constant propagation, and calls to system-call stubs (the project's generated
 // stubs, glibc's and musl's wrappers: small functions that only move their arguments into
 // registers and trap), which are treated as if inlined at the call.
-import { personality, UNIMPLEMENTED, PLAIN_ARITY } from '../kernel-model/table.js';
+import { personality, PLAIN_ARITY } from '../kernel-model/table.js';
+import { i386Name } from '../kernel-model/i386-names.js';
 import type { ArgKind } from '../kernel-model/syscall.js';
 import type { Func, Program } from './cfg.js';
 import { hex, isVsyscallCall } from './x86.js';
@@ -26,12 +27,11 @@ export interface Stub { func: Func; nr: number; name: string }
 export function callNames(prog: Program): (nr: number | undefined) => { name: string; args: ArgKind[] } {
   const paper = prog.bin.symbols.some((s) => s.name === 'multi_call');
   const table = personality(paper ? 'paper' : 'modern').table;
-  const other = new Map(UNIMPLEMENTED);
   return (nr) => {
     if (nr === undefined) return { name: 'syscall(?)', args: [] };
     const spec = table.get(nr);
     if (spec) return { name: spec.name, args: spec.args.map((a) => a.kind) };
-    return { name: other.get(nr) ?? `syscall_${nr}`, args: [] };
+    return { name: i386Name(nr) ?? `syscall_${nr}`, args: [] };
   };
 }
 
