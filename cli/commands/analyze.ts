@@ -2,7 +2,8 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { buildGraph, edgeList } from '../../profiler/graph.js';
 import { analyzeBinary } from '../../analysis/index.js';
-import { cfgDot, dotToSvg, formatReport, regionJson } from '../../analysis/report.js';
+import { cfgDot, formatReport, regionJson } from '../../analysis/report.js';
+import { renderDot } from '../../view/graphviz.js';
 import type { Region } from '../../analysis/regions.js';
 import { BadInput, readGuest, writeOutput } from '../common.js';
 import { loadLogs } from './profile.js';
@@ -51,9 +52,9 @@ export async function handler(a: Args): Promise<void> {
     const r = shown[0];
     const f = r && [...an.program.funcs.values()].find((x) => x.name === r.function);
     if (!f) throw new BadInput(`${guest.name}: no region to draw`);
-    const dot = cfgDot(f, r);
+    const dot = cfgDot(f, r, `${f.name}: ${r.calls.join(' -> ')} shaded`);
     if (a.dot) writeOutput(a.dot, dot);
-    if (a.svg) writeOutput(a.svg, dotToSvg(dot, `${f.name}: ${r.calls.join(' -> ')} shaded`));
+    if (a.svg) writeOutput(a.svg, await renderDot(dot));
   }
   if (a.json) {
     process.stdout.write(JSON.stringify({ regions: shown.map(regionJson) }, null, 2) + '\n');
