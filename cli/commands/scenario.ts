@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { SCENARIO_NAMES, acrossPlatforms, runScenarios, type ScenarioName } from '../../scenarios/all.js';
 import { resultMarkdown, resultText } from '../../scenarios/report.js';
-import { BadInput, platform, writeOutput } from '../common.js';
+import { BadInput, outputFolder, platform, writeOutput } from '../common.js';
 
 export const command = 'scenario <name>';
 export const describe = 'Run the paper\'s experiments and print them beside the paper\'s numbers';
@@ -41,6 +41,7 @@ export async function handler(a: Args): Promise<void> {
   if (a.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else process.stdout.write(results.map(resultText).join('\n\n') + '\n');
   if (a.out) {
+    outputFolder(a.out);
     for (const r of results) {
       const base = path.join(a.out, r.tables[0].id === 'platforms' ? 'platforms' : `${r.scenario}-${r.platform}`);
       writeOutput(`${base}.md`, resultMarkdown(r));
