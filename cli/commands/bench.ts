@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import type { Measurement } from '../../bench/workloads.js';
+import { BadInput } from '../common.js';
 
 export const command = 'bench';
 export const describe = 'Measure emulation and syscall throughput against raw Unicorn and qemu-i386';
@@ -49,6 +50,9 @@ function middle(runs: Measurement[]): Measurement {
 }
 
 export function handler(a: Args): void {
+  for (const [name, v, min] of [['repeat', a.repeat, 1], ['blocks', a.blocks, 1], ['iterations', a.iterations, 1], ['syscalls', a.syscalls, 1]] as const) {
+    if (!(Number.isSafeInteger(v) && v >= min)) throw new BadInput(`--${name} ${v}: expected a whole number from ${min}`);
+  }
   const tty = process.stderr.isTTY && !a.json;
   const progress = (s: string) => { if (tty) process.stderr.write(`\r\x1b[Kbench: ${s}`); };
   const emulation = [['decode_bench', a.blocks], ['spin', a.iterations]].map(([name, n]) => {
