@@ -245,3 +245,19 @@ stream(`a dump of ${bigMiB} MiB (past V8's 512 MiB string limit) is written and 
 });
 
 stream.run();
+
+const pool = suite('scenario scheduling');
+
+pool('the pool takes the longest jobs first: streams before copies, big copies before small ones', async () => {
+  const { longestFirst, estimatedWork } = await import('../scenarios/pool.js');
+  const { copyJobs } = await import('../scenarios/copy.js');
+  const { mpegJobs } = await import('../scenarios/mpeg.js');
+  const jobs = [...copyJobs(profile()), ...mpegJobs(profile())];
+  const order = longestFirst(jobs);
+  assert.is(order.length, jobs.length);
+  for (let i = 1; i < order.length; i++) assert.ok(estimatedWork(order[i - 1]) >= estimatedWork(order[i]));
+  assert.is(order[0].guest.startsWith('mpeg_play'), true, 'a decoder run first');
+  assert.ok(order.findIndex((j) => j.guest.startsWith('copy')) > order.map((j) => j.guest.startsWith('mpeg')).lastIndexOf(true));
+});
+
+pool.run();
