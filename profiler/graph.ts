@@ -69,6 +69,39 @@ class Column<T extends Float64Array | Int32Array> {
 
 const f64 = (n: number) => new Float64Array(n), i32 = (n: number) => new Int32Array(n);
 
+/** A hash table from a pair of small integers to a number: open addressing, no allocation per entry. */
+class PairTable {
+  private a = new Int32Array(1 << 12).fill(-1);
+  private b = new Int32Array(1 << 12);
+  private v = new Float64Array(1 << 12);
+  size = 0;
+  private slot(x: number, y: number): number {
+    const mask = this.a.length - 1;
+    let h = (Math.imul(x, 0x9e3779b1) ^ Math.imul(y + 0x7f4a7c15, 0x85ebca77)) & mask;
+    while (this.a[h] !== -1 && (this.a[h] !== x || this.b[h] !== y)) h = (h + 1) & mask;
+    return h;
+  }
+  get(x: number, y: number): number | undefined {
+    const h = this.slot(x, y);
+    return this.a[h] === -1 ? undefined : this.v[h];
+  }
+  set(x: number, y: number, value: number): void {
+    let h = this.slot(x, y);
+    if (this.a[h] === -1) {
+      if (2 * (this.size + 1) > this.a.length) { this.grow(); h = this.slot(x, y); }
+      this.a[h] = x; this.b[h] = y; this.size++;
+    }
+    this.v[h] = value;
+  }
+  private grow(): void {
+    const { a, b, v } = this;
+    this.a = new Int32Array(a.length * 2).fill(-1);
+    this.b = new Int32Array(a.length * 2);
+    this.v = new Float64Array(a.length * 2);
+    for (let i = 0; i < a.length; i++) if (a[i] !== -1) { const h = this.slot(a[i], b[i]); this.a[h] = a[i]; this.b[h] = b[i]; this.v[h] = v[i]; }
+  }
+}
+
 /**
  * The syscall graph of Figure 4 and its frequent sequences, counted in one pass: calls
  * become integers, every sequence of 2 to maxLength calls ending at each call is a path
@@ -81,8 +114,8 @@ export class SyscallGraph {
   readonly ids = new Map<string, number>();
   readonly names: string[] = [];
   readonly counts: number[] = [];
-  /** Trie: (parent << 26 | child id) as a number → gram index. Gram 0 is the root. */
-  private readonly trie = new Map<number, number>();
+  /** Trie: (parent gram, call id) → gram index. Gram 0 is the root. */
+  private readonly trie = new PairTable();
   private grams = 1;
   private readonly parent = new Column(i32(1024), i32);
   private readonly last = new Column(i32(1024), i32);
@@ -93,9 +126,9 @@ export class SyscallGraph {
   private readonly lastPid = new Column(i32(1024), i32);
   private readonly lastEnd = new Column(f64(1024), f64);
   private readonly run = new Column(i32(1024), i32);
-  /** Per gram, the state of processes other than the last one that saw it. */
-  private readonly others = new Map<number, Map<number, [number, number]>>();
-  private readonly procs = new Map<number, { index: number; pos: number; ring: Int32Array }>();
+  /** The state of processes other than the last one that saw a gram: (gram, process) → position and run. */
+  private readonly others = new PairTable();
+  private readonly procs = new Map<number, { index: number; pos: number; ends: Int32Array }>();
 
   constructor(readonly maxLength = 4) {
     if (!(Number.isInteger(maxLength) && maxLength >= 2 && maxLength <= MAX_SEQUENCE)) {
@@ -120,15 +153,14 @@ export class SyscallGraph {
   }
 
   private child(parent: number, id: number): number {
-    const key = parent * 67108864 + id;
-    let g = this.trie.get(key);
+    let g = this.trie.get(parent, id);
     if (g === undefined) {
       if (this.grams >= MAX_GRAMS) throw new ProfileInputError(`more than ${MAX_GRAMS} distinct call sequences: choose fewer --args or a smaller --max-length`);
       g = this.grams++;
       for (const c of [this.parent, this.last, this.depth, this.count, this.weight, this.longest, this.lastPid, this.lastEnd, this.run] as Column<Float64Array | Int32Array>[]) c.ensure(this.grams);
       this.parent.a[g] = parent; this.last.a[g] = id; this.depth.a[g] = parent === 0 ? 1 : this.depth.a[parent] + 1;
       this.lastPid.a[g] = -1; this.lastEnd.a[g] = -1;
-      this.trie.set(key, g);
+      this.trie.set(parent, id, g);
     }
     return g;
   }
@@ -142,37 +174,39 @@ export class SyscallGraph {
     }
     this.counts[id]++;
     let proc = this.procs.get(pid);
-    if (!proc) { proc = { index: this.procs.size, pos: 0, ring: new Int32Array(this.maxLength) }; this.procs.set(pid, proc); }
-    const L = this.maxLength, p = proc.pos, ring = proc.ring;
-    ring[p % L] = id;
-    // Every sequence of 2..L calls that ends here: a path from its first call.
-    for (let n = Math.min(L, p + 1); n >= 2; n--) {
-      const s = p - n + 1;
-      let g = 0;
-      for (let k = s; k <= p; k++) g = this.child(g, ring[k % L]);
-      if (n === 2) this.weight.a[g]++;
-      this.occurrence(g, proc.index, s, p + 1);
+    if (!proc) {
+      if (this.procs.size >= 4194304) throw new ProfileInputError('more than 4,194,304 processes');
+      proc = { index: this.procs.size, pos: 0, ends: new Int32Array(this.maxLength + 1) };
+      this.procs.set(pid, proc);
     }
+    // ends[n]: the gram of the n calls ending at the previous call; each grows by this call.
+    const L = this.maxLength, p = proc.pos, ends = proc.ends;
+    for (let n = Math.min(L, p + 1); n >= 2; n--) {
+      const g = this.child(ends[n - 1], id);
+      ends[n] = g;
+      if (n === 2) this.weight.a[g]++;
+      this.occurrence(g, proc.index, p - n + 1, p + 1);
+    }
+    ends[1] = this.child(0, id);
     proc.pos++;
   }
 
   private occurrence(g: number, pid: number, start: number, end: number): void {
+    const lastEnd = this.lastEnd.a, run = this.run.a;
     if (this.lastPid.a[g] !== pid) {
-      if (this.lastPid.a[g] >= 0) {
-        let m = this.others.get(g);
-        if (!m) { m = new Map(); this.others.set(g, m); }
-        m.set(this.lastPid.a[g], [this.lastEnd.a[g], this.run.a[g]]);
-        const mine = m.get(pid);
-        this.lastEnd.a[g] = mine ? mine[0] : -1;
-        this.run.a[g] = mine ? mine[1] : 0;
-      }
+      // Park the last process's state (position and run packed in one number), fetch this one's.
+      const prev = this.lastPid.a[g];
+      if (prev >= 0) this.others.set(g, prev, lastEnd[g] * 4194304 + Math.min(run[g], 4194303));
+      const mine = this.others.get(g, pid);
+      lastEnd[g] = mine === undefined ? -1 : Math.floor(mine / 4194304);
+      run[g] = mine === undefined ? 0 : mine % 4194304;
       this.lastPid.a[g] = pid;
     }
-    if (start < this.lastEnd.a[g]) return; // overlaps the occurrence counted before
-    this.run.a[g] = start === this.lastEnd.a[g] ? this.run.a[g] + 1 : 1;
-    if (this.run.a[g] > this.longest.a[g]) this.longest.a[g] = this.run.a[g];
+    if (start < lastEnd[g]) return; // overlaps the occurrence counted before
+    run[g] = start === lastEnd[g] ? run[g] + 1 : 1;
+    if (run[g] > this.longest.a[g]) this.longest.a[g] = run[g];
     this.count.a[g]++;
-    this.lastEnd.a[g] = end;
+    lastEnd[g] = end;
   }
 
   /** Frequent sequences of 2 to `maxLength` calls, seen at least `minCount` times. */
