@@ -310,21 +310,22 @@ const isConstant = (a: string): boolean => {
 
 /** Counts argument values in one pass, in memory bounded by MAX_VALUES per argument. */
 export class ValueCounter {
-  private readonly byArg = new Map<string, Map<string, number> | null>();
-  private readonly totals = new Map<string, number>();
+  /** Per call: its count, and per argument index its values (null once many-valued). */
+  private readonly byCall = new Map<string, { total: number; args: (Map<string, number> | null | undefined)[] }>();
 
   add(e: CallEvent): void {
-    this.totals.set(e.name, (this.totals.get(e.name) ?? 0) + 1);
+    let c = this.byCall.get(e.name);
+    if (!c) { c = { total: 0, args: [] }; this.byCall.set(e.name, c); }
+    c.total++;
     for (let i = 0; i < e.args.length; i++) {
       const a = e.args[i];
       if (!isConstant(a)) continue;
-      const key = `${e.name}\u0000${i}`;
-      let m = this.byArg.get(key);
+      let m = c.args[i];
       if (m === null) continue; // many-valued
-      if (!m) { m = new Map(); this.byArg.set(key, m); }
-      const c = m.get(a);
-      if (c !== undefined) m.set(a, c + 1);
-      else if (m.size >= MAX_VALUES) this.byArg.set(key, null);
+      if (!m) { m = new Map(); c.args[i] = m; }
+      const n = m.get(a);
+      if (n !== undefined) m.set(a, n + 1);
+      else if (m.size >= MAX_VALUES) c.args[i] = null;
       else m.set(a, 1);
     }
   }
@@ -332,13 +333,13 @@ export class ValueCounter {
   /** Arguments that (nearly) always take one value: candidates for value specialization. */
   result(minCalls = 3, share = 0.9): ValueProfile[] {
     const out: ValueProfile[] = [];
-    for (const [key, values] of this.byArg) {
-      if (!values) continue;
-      const [call, index] = key.split('\u0000');
-      const of = this.totals.get(call)!;
-      let value = '', count = 0;
-      for (const [v, c] of values) if (c > count) { value = v; count = c; }
-      if (of >= minCalls && count / of >= share) out.push({ call, arg: ARG_NAMES.get(call)?.[Number(index)] ?? index, value, count, of });
+    for (const [call, c] of this.byCall) {
+      c.args.forEach((values, index) => {
+        if (!values) return;
+        let value = '', count = 0;
+        for (const [v, n] of values) if (n > count) { value = v; count = n; }
+        if (c.total >= minCalls && count / c.total >= share) out.push({ call, arg: ARG_NAMES.get(call)?.[index] ?? String(index), value, count, of: c.total });
+      });
     }
     return out.sort((a, b) => b.count - a.count || (a.call < b.call ? -1 : a.call > b.call ? 1 : 0));
   }
