@@ -261,3 +261,22 @@ pool('the pool takes the longest jobs first: streams before copies, big copies b
 });
 
 pool.run();
+
+const fast = suite('the dump writer');
+
+fast('each record the writer makes is the text JSON.stringify gives', async () => {
+  const { crossingJson } = await import('../trace/dump.js');
+  const { recordTrace } = await import('../trace/record.js');
+  const { personality } = await import('../kernel-model/table.js');
+  const { CapturedStdio, MemoryFileSystem } = await import('../kernel-model/vfs.js');
+  const { GUEST } = await import('./helpers.js');
+  for (const [guest, args, files] of [['copy', ['in', 'out', '100'], { '/in': Buffer.alloc(3000, 'q') }], ['fig3_multicall', ['none'], { '/in.txt': Buffer.from('a"b\\c\n') }], ['copy', ['missing', 'out'], {}]] as const) {
+    const { trace } = await recordTrace(fs.readFileSync(GUEST(guest)), guest, {
+      argv: [guest, ...args], profile: profile(), personality: personality('paper'), fs: new MemoryFileSystem(files as Record<string, Uint8Array>), stdio: new CapturedStdio(),
+    });
+    assert.ok(trace.crossings.length > 2);
+    for (const x of trace.crossings) assert.is(crossingJson(x), JSON.stringify(x));
+  }
+});
+
+fast.run();
