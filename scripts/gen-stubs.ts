@@ -45,7 +45,7 @@ for (const c of calls) {
   // Specialized calls' parameters are plain words (`long`): pass pointers with a cast.
   const cType = (kind: string) => kind === 'path' ? 'const char *'
     : kind === 'mcall' ? 'struct sys_params *'
-    : ['buf_in', 'buf_out', 'ptr', 'timeval_in', 'timeval_out', 'timespec_in', 'time_out', 'fdset_inout'].includes(kind) ? 'void *'
+    : kind === 'ptr' || /_(in|out|inout)$/.test(kind) ? 'void *'
     : c.family === 'batch' && kind === 'uint' ? 'long ' : 'int ';
   const params = c.args.map((a) => `${cType(a.kind)}${a.name}`);
   const noreturn = c.name === 'exit' || c.name === 'exit_group' ? '__attribute__((noreturn)) ' : '';
