@@ -200,6 +200,9 @@ export function guestExePath(file: string, root: string): string {
 export interface GuestArgs {
   guest: string;
   args?: (string | number)[];
+  /** What followed `--` on the command line: the guest's arguments, verbatim. */
+  '--'?: (string | number)[];
+  env?: (string | number)[];
   root: string;
   sysroot?: string;
   platform: string;
@@ -216,9 +219,22 @@ export interface GuestArgs {
 /** The positional guest and its arguments, and the options of a guest run. */
 export function guestPositionals<T>(y: Argv<T>, what = 'an i386 ELF file, or a built-in guest (hello, cat, copy, ...)') {
   return y
+    // Everything after `--` goes to the guest as it is, options and numbers alike.
+    .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
     .positional('guest', { type: 'string', demandOption: true, describe: what })
-    .positional('args', { type: 'string', array: true, default: [], describe: 'arguments for the guest' })
-    .options(runOptions);
+    .positional('args', { type: 'string', array: true, default: [], describe: 'arguments for the guest (put them after -- when they look like options)' })
+    .options(runOptions)
+    .options({
+      env: { type: 'string', array: true, default: [], describe: 'set NAME=VALUE in the guest\'s environment (repeatable; the environment is otherwise empty, as with qemu-i386 -E on an empty env)' },
+    });
+}
+
+/** --env NAME=VALUE, each checked: a name without `=` or NUL, then the value. */
+export function guestEnv(list: (string | number)[]): string[] {
+  return list.map(String).map((item) => {
+    if (!/^[^=\0]+=[^\0]*$/.test(item)) throw new BadInput(`--env ${JSON.stringify(item)}: give NAME=VALUE`);
+    return item;
+  });
 }
 
 /** A guest and what to run it with, from the parsed command line. */
@@ -229,7 +245,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     guest,
     personalityWhy: why,
     options: {
-      argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality,
+      argv: [guest.name, ...(a.args ?? []).map(String), ...(a['--'] ?? []).map(String)], envp: guestEnv(a.env ?? []), profile: platform(a.platform), personality,
       fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
       nodename: nodename(a.nodename),

@@ -366,6 +366,13 @@ class Tree {
     if (this.readOnly) throw new KernelError(E.EROFS);
   }
 
+  /** Removing a name: Linux looks it up first, so a missing one is ENOENT even where nothing may be written. */
+  private removable(p: Place): void {
+    if (!this.readOnly) return;
+    this.pathFdClosed(p);
+    throw new KernelError(E.EROFS);
+  }
+
   open(guestPath: string, flags: number, mode: number): OpenFile {
     const acc = flags & O.ACCMODE;
     if (acc === 3 && !(flags & O.PATH)) throw new KernelError(E.EINVAL);
@@ -436,7 +443,7 @@ class Tree {
 
   rmdir(guestPath: string): void {
     this.at(guestPath, false, (p) => {
-      this.writable();
+      this.removable(p);
       if (p.name === '.') throw new KernelError(p.path.length === 0 && !/\.\/*$/.test(guestPath) ? E.EBUSY : E.EINVAL);
       check(libc().unlinkat(p.dir, cstr(p.name), H.AT_REMOVEDIR));
     });
@@ -444,7 +451,7 @@ class Tree {
 
   unlink(guestPath: string): void {
     this.at(guestPath, false, (p) => {
-      this.writable();
+      this.removable(p);
       check(libc().unlinkat(p.dir, cstr(p.name), 0));
     });
   }

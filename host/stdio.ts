@@ -4,7 +4,7 @@ import tty from 'node:tty';
 import { E, KernelError, hostErrno } from '../kernel-model/errno.js';
 import type { Stat, Stdio } from '../kernel-model/vfs.js';
 import { toStat } from './hostfs.js';
-import { check, libc } from './libc.js';
+import { H, check, libc } from './libc.js';
 
 const TCGETS = 0x5401, TIOCGWINSZ = 0x5413; // the same numbers on i386 and x86-64
 
@@ -46,4 +46,15 @@ export const hostStdio: Stdio = {
   },
   termios: (fd) => terminalIoctl(fd, TCGETS, 36),
   winsize: (fd) => terminalIoctl(fd, TIOCGWINSZ, 8),
+  // The host fd's own status flags: a pipe Node was given by its parent is often a
+  // socketpair opened O_RDWR, a terminal O_RDWR too; x86-64 and i386 share these bit
+  // values. O_NONBLOCK is left out: Node (libuv) sets it on its own pipes after start,
+  // it is not how the fd was handed over (writes here wait on EAGAIN, as blocking ones would).
+  flags(fd) {
+    try {
+      return check(libc().fcntl(fd, H.F_GETFL, 0)) & ~(H.O_CLOEXEC | H.O_NONBLOCK);
+    } catch {
+      return fd === 0 ? H.O_RDONLY : H.O_WRONLY; // a closed host fd: the guest's view of it stays the usual one
+    }
+  },
 };

@@ -562,6 +562,8 @@ export interface Stdio {
   /** The terminal's termios and window size, if fd is a terminal; ENOTTY otherwise. */
   termios?(fd: 0 | 1 | 2): Uint8Array;
   winsize?(fd: 0 | 1 | 2): Uint8Array;
+  /** The stream's file status flags (F_GETFL) as the host has them; O_RDONLY/O_WRONLY when not given. */
+  flags?(fd: 0 | 1 | 2): number;
 }
 
 /** Collects the guest's output in memory (tests and scenarios). */
@@ -614,9 +616,9 @@ export class FdTable {
 
   constructor(stdio: Stdio, readonly limit = DEFAULT_FD_LIMIT) {
     this.slots = [
-      { file: new StdStream('stdin', 0, stdio, O.RDONLY), cloexec: false },
-      { file: new StdStream('stdout', 1, stdio, O.WRONLY), cloexec: false },
-      { file: new StdStream('stderr', 2, stdio, O.WRONLY), cloexec: false },
+      { file: new StdStream('stdin', 0, stdio, stdio.flags?.(0) ?? O.RDONLY), cloexec: false },
+      { file: new StdStream('stdout', 1, stdio, stdio.flags?.(1) ?? O.WRONLY), cloexec: false },
+      { file: new StdStream('stderr', 2, stdio, stdio.flags?.(2) ?? O.WRONLY), cloexec: false },
     ];
   }
 

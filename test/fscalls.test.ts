@@ -17,7 +17,7 @@ const NR = {
   read: 3, write: 4, open: 5, close: 6, creat: 8, link: 9, unlink: 10, chdir: 12, lseek: 19, access: 33, rename: 38, mkdir: 39,
   rmdir: 40, dup: 41, ioctl: 54, umask: 60, dup2: 63, symlink: 83, readlink: 85, fchdir: 133, llseek: 140, getdents: 141,
   readv: 145, writev: 146, getcwd: 183, stat64: 195, lstat64: 196, fstat64: 197, getdents64: 220, fcntl64: 221,
-  sendfile64: 239, openat: 295, mkdirat: 296, fstatat64: 300, unlinkat: 301, readlinkat: 305, dup3: 330, statx: 383,
+  sendfile64: 239, fadvise64: 250, fadvise64_64: 272, openat: 295, mkdirat: 296, fstatat64: 300, unlinkat: 301, readlinkat: 305, dup3: 330, statx: 383,
 } as const;
 
 function setup(files: Record<string, Uint8Array> = {}, extraBytes = 0) {
@@ -308,6 +308,30 @@ big('_llseek writes a 64-bit result; sendfile64 moves bytes and its offset', () 
   assert.is(bytes(BUF, 4).readUInt32LE(0), 7);
   assert.is(call(NR.sendfile64, 1, fd, 0, 100), 3, 'from the file offset, to the end');
   assert.is(stdio.stdout(), '23456789');
+});
+
+big('sendfile64 takes its source as Linux does: a regular file, never a pipe', () => {
+  const { call, str } = setup({ '/f': Buffer.from('0123456789') });
+  // Standard input is a pipe here: no splice_read into a pipe, no source for anything else.
+  assert.is(call(NR.sendfile64, 1, 0, 0, 16), -E.EINVAL, 'pipe to pipe');
+  const out = call(NR.open, str(RW, '/out'), O.WRONLY | O.CREAT, 0o644);
+  assert.is(call(NR.sendfile64, out, 0, 0, 16), -E.EINVAL, 'pipe to a file');
+  const fd = call(NR.open, str(RW, '/f'), O.RDONLY);
+  assert.is(call(NR.sendfile64, out, fd, 0, 4), 4, 'a file to a file');
+  const dir = call(NR.open, str(RW, '/'), O.RDONLY | O.DIRECTORY);
+  assert.is(call(NR.sendfile64, out, dir, 0, 4), -E.EINVAL, 'a directory');
+});
+
+big('fadvise64_64 and fadvise64: accepted and ignored, with Linux\'s checks', () => {
+  const { call, str } = setup({ '/f': Buffer.from('0123456789') });
+  const fd = call(NR.open, str(RW, '/f'), O.RDONLY);
+  assert.is(call(NR.fadvise64_64, fd, 0, 0, 0, 0, 2), 0, 'POSIX_FADV_SEQUENTIAL');
+  assert.is(call(NR.fadvise64_64, fd, 0xfffffff0, 0xffffffff, 10, 0, 4), 0, 'a negative offset is no error');
+  assert.is(call(NR.fadvise64_64, fd, 0, 0, 0xffffffff, 0xffffffff, 0), -E.EINVAL, 'a negative length');
+  assert.is(call(NR.fadvise64_64, fd, 0, 0, 0, 0, 6), -E.EINVAL, 'an unknown advice');
+  assert.is(call(NR.fadvise64_64, 0, 0, 0, 0, 0, 0), -E.ESPIPE, 'a pipe');
+  assert.is(call(NR.fadvise64_64, 99, 0, 0, 0, 0, 0), -E.EBADF);
+  assert.is(call(NR.fadvise64, fd, 0, 0, 100, 3), 0, 'POSIX_FADV_WILLNEED');
 });
 
 big.run();

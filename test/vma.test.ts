@@ -13,7 +13,7 @@ import { profile } from './helpers.js';
 const P = 0x1000;
 const RW = PROT.READ | PROT.WRITE;
 const MAP_PRIVATE = 0x02, MAP_SHARED = 0x01, MAP_FIXED = 0x10, MAP_ANON = 0x20, MAP_NOREPLACE = 0x100000;
-const NR = { brk: 45, mmap: 90, munmap: 91, mprotect: 125, mremap: 163, madvise: 219, mmap2: 192, open: 5 };
+const NR = { brk: 45, mmap: 90, munmap: 91, mprotect: 125, mremap: 163, madvise: 219, mincore: 218, mmap2: 192, open: 5 };
 
 const vma = suite('AddressSpace');
 
@@ -89,6 +89,21 @@ calls('mmap2: anonymous memory, placed top-down, zeroed, with its protection', (
   assert.not.ok(mem.isMapped(a, 1, PROT.WRITE));
   const b = call(NR.mmap2, 0, P, RW, MAP_PRIVATE | MAP_ANON, -1, 0);
   assert.is(b, a - P, 'the next one goes just below');
+});
+
+calls('mincore: mapped pages resident, ENOMEM at the first hole with the vector filled so far', () => {
+  const { call, mem } = setup();
+  const a = call(NR.mmap2, 0, 3 * P, RW, MAP_PRIVATE | MAP_ANON, -1, 0);
+  const vec = 0x10100;
+  assert.is(call(NR.mincore, a, 3 * P, vec), 0);
+  assert.equal([...mem.read(vec, 4)!], [1, 1, 1, 0]);
+  assert.is(call(NR.mincore, a + 1, P, vec), -E.EINVAL, 'unaligned');
+  assert.is(call(NR.munmap, a + P, P), 0);
+  mem.write(vec, new Uint8Array(4));
+  assert.is(call(NR.mincore, a, 3 * P, vec), -E.ENOMEM);
+  assert.equal([...mem.read(vec, 4)!], [1, 0, 0, 0], 'the page before the hole');
+  assert.is(call(NR.mincore, a + P, P, vec), -E.ENOMEM, 'unmapped');
+  assert.is(call(NR.mincore, a, P, 0x5000), -E.EFAULT, 'a bad vector');
 });
 
 calls('mmap2 argument checks, in Linux\'s order', () => {

@@ -20,6 +20,7 @@ export function builder(y: Argv) {
     })
     .example('$0 run hello', 'run the built-in hello guest')
     .example('$0 run copy in.txt out.txt 512 --strace --root /tmp/work', 'copy a file inside /tmp/work, showing each call')
+    .example('$0 run /path/to/i386/busybox --env TZ=UTC -- head -n 3 README.md', 'everything after -- goes to the guest, options included')
     .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went');
 }
 

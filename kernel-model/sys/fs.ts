@@ -119,8 +119,12 @@ function openAt(k: Kernel, dirfd: number, pathname: number, flags: number, mode:
 function sendfile(k: Kernel, outFd: number, inFd: number, offPtr: number, count: number, wide: boolean): number {
   const out = k.fds.get(outFd), src = k.fds.get(inFd);
   if ((src.flags & O.ACCMODE) === O.WRONLY || (out.flags & O.ACCMODE) === O.RDONLY) throw new KernelError(E.EBADF);
-  if ((src.stat().mode & S.IFMT) === S.IFDIR) throw new KernelError(E.EINVAL);
   if (out.flags & O.APPEND) throw new KernelError(E.EINVAL);
+  // Linux splices through a pipe: into a pipe, the source needs a splice_read (regular
+  // files, devices and sockets have one, pipes and directories none); into anything else,
+  // splice_direct_to_actor takes only a regular file or a block device as the source.
+  const inType = src.stat().mode & S.IFMT, toPipe = (out.stat().mode & S.IFMT) === S.IFIFO;
+  if (toPipe ? inType === S.IFIFO || inType === S.IFDIR : inType !== S.IFREG && inType !== S.IFBLK) throw new KernelError(E.EINVAL);
   let at: number | undefined;
   if (offPtr !== 0) {
     at = wide ? offset64(k.getU32(offPtr), k.getU32(offPtr + 4)) : k.getU32(offPtr) | 0;
@@ -142,6 +146,21 @@ function sendfile(k: Kernel, outFd: number, inFd: number, offPtr: number, count:
     if (wide) k.putU32(offPtr + 4, Math.floor(end / 2 ** 32));
   }
   return done;
+}
+
+/** posix_fadvise's advice values on i386 (POSIX_FADV_NORMAL ... POSIX_FADV_NOREUSE). */
+const FADV_MAX = 5;
+
+/**
+ * fadvise64(_64): advice about caching, which the model has none of: accepted and
+ * ignored, with Linux's checks (mm/fadvise.c): EBADF, ESPIPE on a pipe or FIFO, EINVAL
+ * for a negative length or an unknown advice. A negative offset is no error.
+ */
+function fadvise(k: Kernel, fd: number, len: number, advice: number): number {
+  const file = k.fds.get(fd);
+  if ((file.stat().mode & S.IFMT) === S.IFIFO) throw new KernelError(E.ESPIPE);
+  if (len < 0 || advice < 0 || advice > FADV_MAX) throw new KernelError(E.EINVAL);
+  return 0;
 }
 
 function ftruncate(k: Kernel, fd: number, length: number): number {
@@ -290,6 +309,18 @@ export const fsCalls: SyscallSpec<Kernel>[] = [
     nr: 194, name: 'ftruncate64', family: 'fs', support: 'full',
     args: [arg('fd', 'fd'), arg('length_lo', 'off_lo'), arg('length_hi', 'off_hi')],
     handler: (k, [fd, lo, hi]) => ftruncate(k, fd, offset64(lo, hi)),
+  },
+  {
+    nr: 250, name: 'fadvise64', family: 'fs', support: 'full',
+    note: 'advice accepted and ignored (no page cache to advise), with Linux\'s checks',
+    args: [arg('fd', 'fd'), arg('offset_lo', 'off_lo'), arg('offset_hi', 'off_hi'), arg('len', 'size'), arg('advice', 'int')],
+    handler: (k, [fd, , , len, advice]) => fadvise(k, fd, len | 0, advice | 0),
+  },
+  {
+    nr: 272, name: 'fadvise64_64', family: 'fs', support: 'full',
+    note: 'as fadvise64, with a 64-bit length',
+    args: [arg('fd', 'fd'), arg('offset_lo', 'off_lo'), arg('offset_hi', 'off_hi'), arg('len_lo', 'off_lo'), arg('len_hi', 'off_hi'), arg('advice', 'int')],
+    handler: (k, [fd, , , lenLo, lenHi, advice]) => fadvise(k, fd, (lenHi | 0) * 2 ** 32 + (lenLo >>> 0), advice | 0),
   },
   {
     nr: 239, name: 'sendfile64', family: 'fs', support: 'full',

@@ -195,6 +195,25 @@ export const memoryCalls: SyscallSpec<Kernel>[] = [
     },
   },
   {
+    nr: 218, name: 'mincore', family: 'memory', support: 'partial',
+    note: 'every mapped page is reported resident (the model has no swap and no page cache); ENOMEM at the first unmapped page, as Linux',
+    args: [arg('addr', 'ptr'), arg('length', 'size'), arg('vec', 'ptr')],
+    handler(k, [addr, length, vec]) {
+      const end = checkRange(addr, length);
+      // Linux (mm/mincore.c) fills the vector area by area and stops with ENOMEM at a hole,
+      // leaving what it filled.
+      let at = addr;
+      while (at < end) {
+        const v = k.mem.space.find(at);
+        if (!v) break;
+        at = Math.min(v.end, end);
+      }
+      if (at > addr) k.copyOut(vec, new Uint8Array((at - addr) / PAGE).fill(1));
+      if (at < end) fail(E.ENOMEM);
+      return 0;
+    },
+  },
+  {
     nr: 219, name: 'madvise', family: 'memory', support: 'partial',
     note: 'advice is accepted; MADV_DONTNEED zeroes private pages (file pages too, where Linux rereads the file)',
     args: [arg('addr', 'ptr'), arg('length', 'size'), arg('advice', 'int')],
