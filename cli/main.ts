@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
 import * as bench from './commands/bench.js';
+import * as cc from './commands/cc.js';
 import * as profile from './commands/profile.js';
 import * as run from './commands/run.js';
 import * as scenario from './commands/scenario.js';
@@ -12,7 +13,7 @@ import * as syscalls from './commands/syscalls.js';
 import * as trace from './commands/trace.js';
 import * as whatif from './commands/whatif.js';
 
-const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench];
+const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench, cc];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);
