@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
 import * as bench from './commands/bench.js';
 import * as cc from './commands/cc.js';
+import * as lab from './commands/lab.js';
 import * as profile from './commands/profile.js';
 import * as run from './commands/run.js';
 import * as scenario from './commands/scenario.js';
@@ -13,7 +14,7 @@ import * as syscalls from './commands/syscalls.js';
 import * as trace from './commands/trace.js';
 import * as whatif from './commands/whatif.js';
 
-const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench, cc];
+const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench, cc, lab];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);

@@ -18,8 +18,8 @@ export function builder(y: Argv) {
       g: { type: 'boolean', default: false, describe: 'keep debugging information' },
       verbose: { type: 'boolean', default: false, describe: 'print the compiler command' },
     })
-    .example('$0 cc lines.c -o lines', 'build lines.c; then: syscluster run ./lines poem.txt')
-    .example('$0 cc lines_sp.c -o lines_sp --specialized defs.json', 'with your specialized calls, called by name')
+    .example('$0 cc show.c -o show', 'build show.c (docs/writing-guests.md); then: syscluster run ./show numbers.txt')
+    .example('$0 cc show_fast.c -o show_fast --specialized defs.json', 'with your specialized calls, called by name')
     .example('$0 cc --specialized defs.json --header specialized.h', 'only write the header of call numbers');
 }
 
