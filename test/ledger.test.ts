@@ -7,6 +7,7 @@ import { recordTrace } from '../trace/record.js';
 import { personality } from '../kernel-model/table.js';
 import { CapturedStdio, MemoryFileSystem } from '../kernel-model/vfs.js';
 import { xv6Line } from '../trace/xv6.js';
+import { mpegStream } from '../scenarios/inputs.js';
 import fs from 'node:fs';
 import { GUEST, cli, profile, run, tmpdir } from './helpers.js';
 
@@ -31,11 +32,23 @@ ledger('user work is brought up to a total, moving the counter by whole cycles',
   assert.is(l.userCycles, 2);
 });
 
-for (const [guest, args, files, plat] of [
+const IN = { '/in': new Uint8Array(5001).fill(66) };
+const GUESTS: [string, string[], Record<string, Uint8Array>, string][] = [
   ['copy', ['/in', '/out', '1001'], { '/in': new Uint8Array(7777).fill(65) }, 'p2-266'],
-  ['copy', ['/in', '/out', '333'], { '/in': new Uint8Array(5000).fill(66) }, 'modern-x86-pti'],
+  ...['copy', 'copy_multicall', 'copy_write_read', 'copy_looped', 'copy_value'].map((g): [string, string[], Record<string, Uint8Array>, string] => [g, ['/in', '/out', '333'], IN, 'modern-x86-pti']),
   ['fig3_multicall', ['none'], { '/in.txt': new Uint8Array(3) }, 'modern-x86'],
-] as const) {
+  ['fig3_original', ['read'], { '/in.txt': new Uint8Array(3) }, 'modern-x86-pti'],
+  ['hello', [], {}, 'modern-x86-pti'],
+  ['cat', ['7', '/in'], IN, 'p3-650'],
+  ['getpid_loop', ['50'], {}, 'modern-x86-pti'],
+  ['jump_cost', [], {}, 'modern-x86-pti'],
+  ['syscall_timing', [], {}, 'modern-x86-pti'],
+  ['hostile', [], {}, 'modern-x86-pti'],
+  ['mpeg_play', ['/s', '30'], { '/s': mpegStream(20_000, 6, 1) }, 'modern-x86'],
+  ['mpeg_play_clustered', ['/s', '30'], { '/s': mpegStream(20_000, 6, 1) }, 'modern-x86-pti'],
+];
+
+for (const [guest, args, files, plat] of GUESTS) {
   ledger(`${guest} on ${plat}: every crossing's parts are whole and add up to the ledger's`, async () => {
     const { trace } = await recordTrace(fs.readFileSync(GUEST(guest)), guest, {
       argv: [guest, ...args], profile: profile(plat), personality: personality('paper'), stdio: new CapturedStdio(),

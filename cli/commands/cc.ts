@@ -13,7 +13,7 @@ export function builder(y: Argv) {
       o: { type: 'string', describe: 'the guest file to write (default: the first source without .c)' },
       specialized: { type: 'string', describe: 'a JSON file of specialized calls: generates specialized.h with their numbers and functions' },
       header: { type: 'string', describe: 'write the specialized.h for --specialized to this file instead of building' },
-      D: { type: 'string', array: true, default: [], describe: 'define a macro for the compiler (-D NAME=VALUE)' },
+      D: { type: 'string', describe: 'define a macro for the compiler (-D NAME=VALUE; repeat for more)' },
       O: { type: 'string', describe: 'optimisation level for the compiler (default 2)' },
       g: { type: 'boolean', default: false, describe: 'keep debugging information' },
       verbose: { type: 'boolean', default: false, describe: 'print the compiler command' },
@@ -35,7 +35,8 @@ export function handler(a: Args): void {
   if (sources.length === 0) throw new BadInput('name at least one source file (syscluster cc prog.c -o prog)');
   const output = a.o ?? sources[0].replace(/\.[cSs]$/, '');
   if (output === sources[0]) throw new BadInput('give the output file with -o');
-  const extra = [...a.D.map((d) => `-D${d}`), ...(a.O !== undefined ? [`-O${a.O}`] : []), ...(a.g ? ['-g'] : [])];
+  const defines = a.D === undefined ? [] : ([] as unknown[]).concat(a.D).map(String);
+  const extra = [...defines.map((d) => `-D${d}`), ...(a.O !== undefined ? [`-O${a.O}`] : []), ...(a.g ? ['-g'] : [])];
   try {
     const cmd = buildGuest({ sources, output, specialized: a.specialized, extra });
     if (a.verbose) process.stderr.write(cmd.join(' ') + '\n');
