@@ -48,11 +48,11 @@ export interface ScenarioResult {
   charts?: Record<string, string>;
 }
 
-const show = (c: Cell, p?: Provenance | null) =>
-  (c === null ? '-' : typeof c === 'number' ? formatNumber(c) : c) + (c !== null && p === 'calibrated' ? CALIBRATED_MARK : '');
+const show = (c: Cell, p?: Provenance | null, mark = CALIBRATED_MARK) =>
+  (c === null ? '-' : typeof c === 'number' ? formatNumber(c) : c) + (c !== null && p === 'calibrated' ? mark : '');
 
-/** The rows as printed, each calibrated cell marked. */
-const shownRows = (t: Table) => t.rows.map((r, i) => r.map((c, j) => show(c, t.provenance?.[i]?.[j])));
+/** The rows as printed, each calibrated cell marked (escaped in Markdown). */
+const shownRows = (t: Table, mark = CALIBRATED_MARK) => t.rows.map((r, i) => r.map((c, j) => show(c, t.provenance?.[i]?.[j], mark)));
 
 /** The table's notes, with the legend when it has calibrated cells. */
 const notesOf = (t: Table) => [...(t.notes ?? []), ...(!t.provenance ? []
@@ -77,7 +77,7 @@ export function tableMarkdown(t: Table): string {
     `### ${t.title}`, '',
     `| ${t.columns.join(' | ')} |`,
     `| ${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...shownRows(t).map((r) => `| ${r.join(' | ')} |`),
+    ...shownRows(t, `\\${CALIBRATED_MARK}`).map((r) => `| ${r.join(' | ')} |`),
     ...(notesOf(t).length ? ['', ...notesOf(t).map((n) => `- ${n.replace(/^\*/, '\\*')}`)] : []),
     '',
   ].join('\n');

@@ -146,13 +146,14 @@ use('scenario control: text, JSON, and files with --out', () => {
   const results = JSON.parse(r.stdout);
   assert.is(results[0].scenario, 'control');
   assert.ok(fs.existsSync(path.join(d, 'control-p2-266.md')) && fs.existsSync(path.join(d, 'control-p2-266.json')));
-  assert.match(fs.readFileSync(path.join(d, 'control-p2-266.md'), 'utf8'), /\| system call \| 140 \| 140 \| 189 \| 189 \|/);
+  assert.match(fs.readFileSync(path.join(d, 'control-p2-266.md'), 'utf8'), /\| system call \| 140\\\* \| 140 \| 189\\\* \| 189 \|/, 'calibrated cells are marked');
+  assert.ok(results[0].tables[0].provenance[0].includes('calibrated'), 'and say so in JSON');
   assert.is(r.stderr, '', 'no progress bar when stderr is not a terminal');
   badInput(cli(['scenario', 'control', '--platform', 'nope']), /unknown platform "nope"/);
 });
 
 use('--help on each command shows an example', () => {
-  for (const c of ['run', 'trace', 'step', 'profile', 'whatif', 'scenario', 'syscalls', 'bench']) {
+  for (const c of ['run', 'trace', 'step', 'profile', 'whatif', 'scenario', 'syscalls', 'bench', 'cc', 'lab']) {
     const r = cli([c, '--help']);
     assert.is(r.status, 0);
     assert.match(r.stdout, /Examples:/);
