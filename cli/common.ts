@@ -9,7 +9,8 @@ import type { RunOptions } from '../emulator/machine.js';
 import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
-import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName } from '../kernel-model/table.js';
+import { I386_NAMES } from '../kernel-model/i386-names.js';
 import { SpecializedError } from '../kernel-model/specialized.js';
 
 export { BadInput };
@@ -40,7 +41,7 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
 export function knownCallNames(): Set<string> {
   const names = new Set<string>();
   for (const p of ['paper', 'modern'] as const) for (const s of personality(p).table.values()) names.add(s.name);
-  for (const [, n] of UNIMPLEMENTED) names.add(n);
+  for (const n of I386_NAMES) if (n) names.add(n);
   for (const d of builtinSpecialized()) names.add(d.name);
   return names;
 }
@@ -74,7 +75,16 @@ export const runOptions = {
   'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
+  nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
 } as const;
+
+/** --nodename, checked: utsname's field holds 64 bytes and a NUL. */
+export function nodename(text: string): string {
+  if (Buffer.byteLength(text, 'latin1') > 64 || text.includes('\0') || /[^\x20-\x7e]/.test(text)) {
+    throw new BadInput(`--nodename ${JSON.stringify(text)}: at most 64 printable characters`);
+  }
+  return text;
+}
 
 /** --clock-start as microseconds since the epoch. */
 export function clockStart(text: string): number {
@@ -123,6 +133,7 @@ export interface GuestArgs {
   maxInstructions: number;
   jiffies: boolean;
   clockStart: string;
+  nodename: string;
 }
 
 /** The positional guest and its arguments, and the options of a guest run. */
@@ -141,6 +152,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
       fs: hostRoot(a.root), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      nodename: nodename(a.nodename),
     },
   };
 }

@@ -34,6 +34,8 @@ const TABLE = [
   [39, 'ENOTEMPTY', 'Directory not empty'],
   [40, 'ELOOP', 'Too many levels of symbolic links'],
   [75, 'EOVERFLOW', 'Value too large for defined data type'],
+  [95, 'EOPNOTSUPP', 'Operation not supported'],
+  [110, 'ETIMEDOUT', 'Connection timed out'],
 ] as const;
 
 export type ErrnoName = typeof TABLE[number][1];

@@ -11,6 +11,7 @@ import type { SyscallSpec } from './syscall.js';
 import { FdTable, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
+import { Task } from './task.js';
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
 export interface SyscallRecord {
@@ -71,6 +72,10 @@ export interface KernelOptions {
   fdLimit?: number;
   /** Seeds AT_RANDOM and getrandom, so that runs are reproducible (--seed). */
   seed?: number;
+  /** uname's nodename (--nodename). */
+  nodename?: string;
+  /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
+  argv?: readonly string[];
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
 }
@@ -89,6 +94,8 @@ export class Kernel {
   readonly tracers: Tracer[] = [];
   /** The guest's only source of randomness (AT_RANDOM, getrandom): seeded, reproducible. */
   readonly random: SeededRandom;
+  /** The process's own state: credentials, limits, signal actions and mask, name (task.ts). */
+  readonly task: Task;
   brkStart: number;
   brk: number;
   exitStatus: number | undefined;
@@ -111,6 +118,7 @@ export class Kernel {
     this.brkStart = this.brk = o.brk;
     this.pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);
+    this.task = new Task({ pid: this.pid, program: o.argv?.[0], nodename: o.nodename, fdLimit: this.fds.limit });
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
@@ -148,6 +156,16 @@ export class Kernel {
     return this.clockStart + Math.floor(cyclesToMicros(this.profile, this.ledger.totalCycles) + this.ledger.blockedMicros);
   }
 
+  /** Simulated time since the run began (the system's boot): what CLOCK_MONOTONIC reads. */
+  uptimeMicros(): number {
+    return this.nowMicros() - this.clockStart;
+  }
+
+  /** Processor time the guest has used, user and kernel, blocked time excluded (CLOCK_PROCESS_CPUTIME_ID). */
+  cpuNanos(): number {
+    return Math.floor(cyclesToMicros(this.profile, this.ledger.totalCycles) * 1000);
+  }
+
   /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
   crossing(user: UserRegs, instructions: number): number {
     this.syncUser(instructions, true);
@@ -178,7 +196,7 @@ export class Kernel {
     const dispatchCycles = this.ledger.charge('dispatch', this.profile.dispatch_cycles);
     this.ledger.syscalls++;
     const rec: SyscallRecord = {
-      nr, name: spec?.name ?? `syscall_${nr}`, args, result: 0, depth: this.depth, dispatchCycles,
+      nr, name: spec?.name ?? this.personality.nameOf(nr), args, result: 0, depth: this.depth, dispatchCycles,
       handlerCycles: 0, bytesIn: 0, bytesOut: 0, blockedMicros: 0, sub: [], spec,
     };
     const parent = this.current;
@@ -186,7 +204,8 @@ export class Kernel {
     if (!spec) {
       if (!this.warnedNumbers.has(nr)) {
         this.warnedNumbers.add(nr);
-        this.warn(`syscluster: unknown syscall ${nr} (${this.personality.name} personality): returning -ENOSYS`);
+        const which = rec.name === `syscall_${nr}` ? `${nr}` : `${rec.name} (${nr})`;
+        this.warn(`syscluster: unknown syscall ${which} in the ${this.personality.name} personality: returning -ENOSYS`);
       }
       rec.result = -E.ENOSYS;
     } else {
@@ -203,8 +222,9 @@ export class Kernel {
         this.current = parent;
       }
       // A batch's own work is charged by its handler (Kernel.work); here only its copying.
-      const base = spec.family === 'batch'
-        ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
+      // A call refused on purpose costs what Linux's sys_ni_syscall does: nothing past dispatch.
+      const base = spec.support === 'unimplemented' ? 0
+        : spec.family === 'batch' ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
       rec.handlerCycles += this.ledger.charge('handler', base);
     }

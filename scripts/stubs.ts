@@ -14,7 +14,7 @@ export const cName = (name: string) => (name === '_newselect' ? 'select' : name)
 export function prototype(c: SyscallSpec<Kernel>): string {
   const cType = (kind: string) => kind === 'path' ? 'const char *'
     : kind === 'mcall' ? 'struct sys_params *'
-    : ['buf_in', 'buf_out', 'ptr', 'timeval_in', 'timeval_out', 'timespec_in', 'time_out', 'fdset_inout'].includes(kind) ? 'void *'
+    : kind === 'ptr' || /_(in|out|inout)$/.test(kind) ? 'void *'
     : c.family === 'batch' && kind === 'uint' ? 'long ' : 'int ';
   const params = c.args.map((a) => `${cType(a.kind)}${a.name}`);
   const noreturn = c.name === 'exit' || c.name === 'exit_group' ? '__attribute__((noreturn)) ' : '';

@@ -7,11 +7,24 @@ import type { Kernel, SyscallRecord, Tracer } from '../kernel-model/kernel.js';
 import { errnoName, errnoText, isError } from '../kernel-model/errno.js';
 import type { ArgKind, ArgSpec } from '../kernel-model/syscall.js';
 import { O } from '../kernel-model/vfs.js';
+import { HAS_TIMEOUT } from '../kernel-model/sys/futex.js';
+import * as st from './structs.js';
 
 /** strace's default -s: strings and buffers are cut to this many bytes. */
 export const STRING_LIMIT = 32;
 
-const OUT_KINDS = new Set<ArgKind>(['buf_out', 'timeval_out', 'time_out']);
+const OUT_KINDS = new Set<ArgKind>([
+  'buf_out', 'timeval_out', 'time_out',
+  'timespec_out', 'timespec64_out', 'utsname_out', 'sysinfo_out', 'random_out', 'cpuset_out', 'uint_out',
+  'rlimit_out', 'rlimit64_out', 'sigaction_out', 'old_sigaction_out', 'sigset_out', 'old_sigset_out', 'stack_out',
+]);
+const PR_SET_NAME = 15, PR_GET_NAME = 16;
+
+/** Whether an argument is decoded after the call (the kernel fills it) rather than before. */
+function isOut(kind: ArgKind, args: number[]): boolean {
+  if (kind === 'prctl_arg') return args[0] === PR_GET_NAME;
+  return OUT_KINDS.has(kind);
+}
 
 export const hex = (v: number) => (v === 0 ? 'NULL' : `0x${(v >>> 0).toString(16)}`);
 
@@ -40,11 +53,11 @@ export function openFlags(flags: number): string {
   return parts.join('|');
 }
 
-function timeval(mem: GuestMemory, ptr: number, usecName = 'tv_usec'): string {
+function timeval(mem: GuestMemory, ptr: number): string {
   const b = mem.read(ptr, 8);
   if (!b) return hex(ptr);
   const dv = new DataView(b.buffer, b.byteOffset, 8);
-  return `{tv_sec=${dv.getInt32(0, true)}, ${usecName}=${dv.getInt32(4, true)}}`;
+  return `{tv_sec=${dv.getInt32(0, true)}, tv_usec=${dv.getInt32(4, true)}}`;
 }
 
 /** One argument as strace would print it. */
@@ -72,12 +85,63 @@ export function formatValue(spec: ArgSpec, args: number[], result: number, mem: 
       return b ? quote(b) : hex(value);
     }
     case 'timeval_in': case 'timeval_out': return value === 0 ? 'NULL' : timeval(mem, value);
-    case 'timespec_in': return value === 0 ? 'NULL' : timeval(mem, value, 'tv_nsec');
+    case 'timespec_in': return value === 0 ? 'NULL' : st.timespec(mem, value, false);
     case 'time_out': {
       if (value === 0) return 'NULL';
       const t = mem.readU32(value);
       return t === null ? hex(value) : `[${t}]`;
     }
+    default: return formatStruct(spec, args, result, mem, value);
+  }
+}
+
+/** The structures and flags of the non-file calls (trace/structs.ts). Out kinds show the pointer when the call failed. */
+function formatStruct(spec: ArgSpec, args: number[], result: number, mem: GuestMemory, value: number): string {
+  if (OUT_KINDS.has(spec.kind) && (value === 0 || isError(result))) return hex(value);
+  if (value === 0 && /_(in|out)$/.test(spec.kind)) return 'NULL';
+  switch (spec.kind) {
+    case 'clockid': return st.clockName(value);
+    case 'clock_flags': return st.clockFlags(value);
+    case 'timespec_out': return st.timespec(mem, value, false);
+    case 'timespec64_in': case 'timespec64_out': return st.timespec(mem, value, true);
+    case 'futex_timeout': case 'futex_timeout64':
+      if (!HAS_TIMEOUT.has(args[1] & ~0x180)) return String(value >>> 0);
+      return value === 0 ? 'NULL' : st.timespec(mem, value, spec.kind === 'futex_timeout64');
+    case 'futex_op': return st.futexOp(value);
+    case 'futex_val3': return st.futexVal3(args[1], value);
+    case 'utsname_out': return st.utsname(mem, value);
+    case 'sysinfo_out': return st.sysinfo(mem, value);
+    case 'random_out': {
+      const b = mem.read(value, Math.min(result, STRING_LIMIT + 1));
+      return b ? st.hexBytes(b, STRING_LIMIT) : hex(value);
+    }
+    case 'grnd_flags': return st.grndFlags(value);
+    case 'cpuset_out': return st.cpuset(mem, value, result);
+    case 'uint_out': {
+      const v = mem.readU32(value);
+      return v === null ? hex(value) : `[${v}]`;
+    }
+    case 'prio_which': return st.prioWhich(value);
+    case 'resource': return st.resourceName(value);
+    case 'rlimit_in': case 'rlimit_out': return st.rlimit(mem, value, false);
+    case 'rlimit64_in': case 'rlimit64_out': return st.rlimit(mem, value, true);
+    case 'prctl_option': return st.prctlOption(value);
+    case 'prctl_arg': {
+      if (args[0] !== PR_SET_NAME && args[0] !== PR_GET_NAME) return value === 0 ? '0' : `0x${(value >>> 0).toString(16)}`;
+      if (isError(result) && args[0] === PR_GET_NAME) return hex(value);
+      const name = mem.readCString(value, 16);
+      if (name === null) return hex(value);
+      return quote(Buffer.from(name ?? (mem.read(value, 15) ?? new Uint8Array())));
+    }
+    case 'persona': return value === 0 ? 'PER_LINUX' : hex(value);
+    case 'signal': return st.signalName(value);
+    case 'sigaction_in': case 'sigaction_out': return st.sigaction(mem, value, false);
+    case 'old_sigaction_in': case 'old_sigaction_out': return st.sigaction(mem, value, true);
+    case 'sighow': return st.sigHow(value);
+    case 'sigset_in': case 'sigset_out': return st.sigsetAt(mem, value, false);
+    case 'old_sigset_in': case 'old_sigset_out': return st.sigsetAt(mem, value, true);
+    case 'stack_in': case 'stack_out': return st.stack(mem, value);
+    default: return hex(value);
   }
 }
 
@@ -86,6 +150,7 @@ export function formatResult(rec: SyscallRecord): string {
   if (isError(r)) return `-1 ${errnoName(-r)} (${errnoText(-r)})`;
   if (rec.spec?.returnsPointer) return hex(r);
   if (rec.name === '_newselect' && r === 0) return '0 (Timeout)';
+  if (rec.name === 'personality') return r === 0 ? '0 (PER_LINUX)' : hex(r);
   return String(r);
 }
 
@@ -97,20 +162,23 @@ export function decodeArgs(rec: SyscallRecord, mem: GuestMemory, phase: 'in' | '
   const modeUnused = flagsAt >= 0 && !(rec.args[flagsAt] & O.CREAT);
   specs.forEach((spec, i) => {
     if (spec.kind === 'mode' && modeUnused) return;
-    if (OUT_KINDS.has(spec.kind) === (phase === 'out')) into[i] = formatValue(spec, rec.args, rec.result, mem, i);
+    if (isOut(spec.kind, rec.args) === (phase === 'out')) into[i] = formatValue(spec, rec.args, rec.result, mem, i);
   });
   if (!rec.spec) rec.args.forEach((a, i) => { into[i] ??= hex(a); });
   return into;
 }
 
 export function straceLine(rec: SyscallRecord, decoded: string[]): string {
-  const shown = (rec.spec ? decoded.slice(0, rec.spec.args.length) : decoded.slice(0, 6)).filter((d) => d !== undefined);
+  const which = rec.spec?.shownArgs?.(rec.args);
+  const shown = (which ? which.map((i) => decoded[i]) : decoded.slice(0, rec.spec ? rec.spec.args.length : 6)).filter((d) => d !== undefined);
   return `${'  '.repeat(rec.depth)}${rec.name}(${shown.join(', ')}) = ${formatResult(rec)}`;
 }
 
 /** Prints one line per call, batch entries indented under their batch. */
 export class StraceTracer implements Tracer {
   private readonly decoded = new WeakMap<SyscallRecord, string[]>();
+  /** Plain calls that ended the run (a futex wait nothing could end): they never return. */
+  private readonly noReturn = new WeakSet<SyscallRecord>();
   constructor(private readonly print: (line: string) => void) {}
 
   before(rec: SyscallRecord, k: Kernel): void {
@@ -120,13 +188,14 @@ export class StraceTracer implements Tracer {
   syscall(rec: SyscallRecord, k: Kernel): void {
     const d = decodeArgs(rec, k.mem, 'out', this.decoded.get(rec) ?? []);
     this.decoded.set(rec, d);
+    if (k.exited && rec.sub.length === 0) this.noReturn.add(rec);
     if (rec.depth === 0) this.emit(rec);
   }
 
   private emit(rec: SyscallRecord): void {
     const line = straceLine(rec, this.decoded.get(rec) ?? []);
     // exit never returns: strace prints it without a result.
-    this.print(rec.name === 'exit' || rec.name === 'exit_group' ? line.replace(/ = .*$/, ' = ?') : line);
+    this.print(rec.name === 'exit' || rec.name === 'exit_group' || this.noReturn.has(rec) ? line.replace(/ = .*$/, ' = ?') : line);
     for (const sub of rec.sub) this.emit(sub);
   }
 }
