@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { BadInput } from '../emulator/elf.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
-import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
+import { HostFileSystem, hostUmask } from '../host/hostfs.js';
+import type { Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
 import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName } from '../kernel-model/table.js';
@@ -18,6 +19,10 @@ export { BadInput };
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The built guests: guest/build beside dist/. */
 export const GUEST_DIR = path.resolve(here, '../../guest/build');
+/** The sysroot ./setup.sh makes (Debian's libc6:i386), used by default when it exists. */
+export const DEFAULT_SYSROOT = path.resolve(here, '../../.cache/i386/sysroot');
+/** The largest program file read (a guest is read whole into memory). */
+const MAX_GUEST_BYTES = 256 * 1024 * 1024;
 
 /** A path, or the name of a built-in guest (hello, cat, copy, ...). */
 export function readGuest(spec: string): { bytes: Uint8Array; name: string; path: string } {
@@ -30,6 +35,9 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
     throw new BadInput(`${spec}: no such file (and no built-in guest of that name)`);
   }
   if (st.isDirectory()) throw new BadInput(`${spec}: is a directory, not an ELF executable`);
+  // FIFOs and devices would block or never end (/dev/zero): only regular files are programs.
+  if (!st.isFile()) throw new BadInput(`${spec}: not a regular file, not an ELF executable`);
+  if (st.size > MAX_GUEST_BYTES) throw new BadInput(`${spec}: ${st.size} bytes, more than a program may have (${MAX_GUEST_BYTES})`);
   try {
     return { bytes: fs.readFileSync(file), name: spec, path: file };
   } catch (err) {
@@ -69,6 +77,7 @@ export function choosePersonality(name: string, specializedFile?: string): Perso
 /** Common options of commands that run guests. */
 export const runOptions = {
   root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
+  sysroot: { type: 'string', describe: 'read-only host directory the guest sees where --root has no such file, as qemu-i386 -L (default: .cache/i386/sysroot when ./setup.sh made it; "none" for no sysroot)' },
   platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
   personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
@@ -113,13 +122,24 @@ export function openOutput(file: string): number {
   }
 }
 
-/** A host directory as the guest's root, or bad input. */
-export function hostRoot(root: string): HostFileSystem {
+/** A host directory as the guest's root (and a sysroot behind it), or bad input. */
+export function hostRoot(root: string, sysroot?: string): HostFileSystem {
+  const dir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
+  if (!dir(root)) throw new BadInput(`--root ${root}: no such directory`);
+  const lower = sysroot === 'none' ? undefined : sysroot ?? (dir(DEFAULT_SYSROOT) ? DEFAULT_SYSROOT : undefined);
+  if (lower !== undefined && !dir(lower)) throw new BadInput(`--sysroot ${lower}: no such directory`);
   try {
-    return new HostFileSystem(root);
-  } catch {
-    throw new BadInput(`--root ${root}: no such directory`);
+    return new HostFileSystem(root, lower);
+  } catch (err) {
+    throw new BadInput(`--root ${root}: cannot open (${(err as Error).message})`);
   }
+}
+
+/** The program's path as the guest sees it: inside the root, from `/`; outside, the host's absolute path. */
+export function guestExePath(file: string, root: string): string {
+  const abs = fs.realpathSync(file), top = fs.realpathSync(root);
+  if (top === '/') return abs;
+  return abs.startsWith(top + path.sep) ? abs.slice(top.length) : abs;
 }
 
 /** The options every command that runs a guest takes, as parsed by yargs. */
@@ -127,6 +147,7 @@ export interface GuestArgs {
   guest: string;
   args?: (string | number)[];
   root: string;
+  sysroot?: string;
   platform: string;
   personality: string;
   specialized?: string;
@@ -151,7 +172,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     guest,
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
-      fs: hostRoot(a.root), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       nodename: nodename(a.nodename),
     },
   };

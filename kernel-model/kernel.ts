@@ -8,7 +8,7 @@ import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, userC
 import { E, KernelError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
-import { FdTable, type FileSystem, type Stdio } from './vfs.js';
+import { FdTable, S, joinGuest, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
 import { Task } from './task.js';
@@ -76,9 +76,17 @@ export interface KernelOptions {
   nodename?: string;
   /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
   argv?: readonly string[];
+  /** The program's path as the guest sees it (readlink of /proc/self/exe). */
+  exePath?: string;
+  /** The initial working directory, a guest path (default `/`). */
+  cwd?: string;
+  /** The initial file mode creation mask (default 022). */
+  umask?: number;
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
 }
+
+export const AT_FDCWD = -100;
 
 /** 2002-01-01T00:00:00Z: the era of the paper's Linux 2.4 measurements. */
 export const DEFAULT_CLOCK_START_MICROS = 1_009_843_200_000_000;
@@ -98,6 +106,10 @@ export class Kernel {
   readonly task: Task;
   brkStart: number;
   brk: number;
+  /** The working directory: a canonical guest path. */
+  cwd: string;
+  umask: number;
+  readonly exePath: string;
   exitStatus: number | undefined;
   private readonly clockStart: number;
   private readonly jiffies: boolean;
@@ -116,6 +128,9 @@ export class Kernel {
     this.fs = o.fs;
     this.fds = new FdTable(o.stdio, o.fdLimit);
     this.brkStart = this.brk = o.brk;
+    this.cwd = o.cwd ?? '/';
+    this.umask = (o.umask ?? 0o022) & 0o777;
+    this.exePath = o.exePath ?? '/';
     this.pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);
     this.task = new Task({ pid: this.pid, program: o.argv?.[0], nodename: o.nodename, fdLimit: this.fds.limit });
@@ -287,6 +302,19 @@ export class Kernel {
     if (s === undefined) throw new KernelError(E.ENAMETOOLONG);
     if (this.current) this.current.bytesIn += s.length + 1;
     return s;
+  }
+
+  /**
+   * A guest path as the file system takes it: a relative path starts at the working
+   * directory, or with `dirfd` (an *at call) at that directory's path. AT_FDCWD is -100.
+   */
+  at(dirfd: number, guestPath: string): string {
+    if (guestPath.startsWith('/')) return guestPath;
+    if (guestPath === '') throw new KernelError(E.ENOENT);
+    if ((dirfd | 0) === AT_FDCWD) return joinGuest(this.cwd, guestPath);
+    const dir = this.fds.get(dirfd | 0);
+    if ((dir.stat().mode & S.IFMT) !== S.IFDIR) throw new KernelError(E.ENOTDIR);
+    return joinGuest(dir.name, guestPath);
   }
 
   /** The guest asked to end (exit, exit_group, or an exit inside a batch). */

@@ -7,6 +7,9 @@
 import type { Kernel } from './kernel.js';
 import type { SyscallSpec } from './syscall.js';
 import { fsCalls } from './sys/fs.js';
+import { fdCalls } from './sys/fd.js';
+import { dirCalls } from './sys/dir.js';
+import { statCalls } from './sys/stat.js';
 import { memoryCalls } from './sys/memory.js';
 import { processCalls } from './sys/process.js';
 import { timeCalls } from './sys/time.js';
@@ -40,6 +43,9 @@ export interface Personality {
 export const LINUX_CALLS: SyscallSpec<Kernel>[] = [
   ...processCalls,
   ...fsCalls,
+  ...fdCalls,
+  ...dirCalls,
+  ...statCalls,
   ...timeCalls,
   ...memoryCalls,
   ...infoCalls,

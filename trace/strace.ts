@@ -6,7 +6,7 @@ import type { GuestMemory } from '../kernel-model/memory.js';
 import type { Kernel, SyscallRecord, Tracer } from '../kernel-model/kernel.js';
 import { errnoName, errnoText, isError } from '../kernel-model/errno.js';
 import type { ArgKind, ArgSpec } from '../kernel-model/syscall.js';
-import { O } from '../kernel-model/vfs.js';
+import { O, S } from '../kernel-model/vfs.js';
 import { HAS_TIMEOUT } from '../kernel-model/sys/futex.js';
 import * as st from './structs.js';
 
@@ -17,6 +17,7 @@ const OUT_KINDS = new Set<ArgKind>([
   'buf_out', 'timeval_out', 'time_out',
   'timespec_out', 'timespec64_out', 'utsname_out', 'sysinfo_out', 'random_out', 'cpuset_out', 'uint_out',
   'rlimit_out', 'rlimit64_out', 'sigaction_out', 'old_sigaction_out', 'sigset_out', 'old_sigset_out', 'stack_out',
+  'stat_out', 'statx_out', 'statfs_out', 'oldstat_out', 'iovec_out', 'path_out', 'dirent_out', 'dirent64_out', 'loff_out', 'loff_inout',
 ]);
 const PR_SET_NAME = 15, PR_GET_NAME = 16;
 
@@ -53,6 +54,72 @@ export function openFlags(flags: number): string {
   return parts.join('|');
 }
 
+
+/** Bit flags by name, strace-style: `A|B|0x40`, or `0` when none are set. */
+function flagNames(value: number, names: [number, string][], zero = '0'): string {
+  if (value === 0) return zero;
+  const parts: string[] = [];
+  let rest = value >>> 0;
+  for (const [bit, name] of names) if ((rest & bit) === bit && bit !== 0) { parts.push(name); rest = (rest & ~bit) >>> 0; }
+  if (rest) parts.push(`0x${rest.toString(16)}`);
+  return parts.join('|');
+}
+
+const AT_FLAGS: [number, string][] = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x200, 'AT_REMOVEDIR'], [0x400, 'AT_SYMLINK_FOLLOW'],
+  [0x800, 'AT_NO_AUTOMOUNT'], [0x1000, 'AT_EMPTY_PATH'], [0x2000, 'AT_STATX_FORCE_SYNC'], [0x4000, 'AT_STATX_DONT_SYNC']];
+const FCNTL_CMDS: Record<number, string> = {
+  0: 'F_DUPFD', 1: 'F_GETFD', 2: 'F_SETFD', 3: 'F_GETFL', 4: 'F_SETFL', 5: 'F_GETLK', 6: 'F_SETLK', 7: 'F_SETLKW',
+  8: 'F_SETOWN', 9: 'F_GETOWN', 12: 'F_GETLK64', 13: 'F_SETLK64', 14: 'F_SETLKW64', 1030: 'F_DUPFD_CLOEXEC',
+};
+const IOCTL_REQS: Record<number, string> = { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x541b: 'FIONREAD' };
+const FILE_TYPES: Record<number, string> = {
+  [S.IFREG]: 'S_IFREG', [S.IFDIR]: 'S_IFDIR', [S.IFLNK]: 'S_IFLNK', [S.IFCHR]: 'S_IFCHR', [S.IFBLK]: 'S_IFBLK',
+  [S.IFIFO]: 'S_IFIFO', [S.IFSOCK]: 'S_IFSOCK',
+};
+
+/** st_mode as strace prints it: `S_IFREG|0644`. */
+export function fileMode(mode: number): string {
+  const type = FILE_TYPES[mode & S.IFMT];
+  const perm = `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+  return type ? `${type}|${perm}` : perm;
+}
+
+const u64 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.length).getBigUint64(at, true);
+const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(at, true);
+
+function struct(mem: GuestMemory, ptr: number, size: number, show: (b: Uint8Array) => string): string {
+  const b = mem.read(ptr, size);
+  return b ? show(b) : hex(ptr);
+}
+
+function iovec(mem: GuestMemory, ptr: number, count: number, budget: number): string {
+  const n = Math.min(count, 16);
+  const raw = mem.read(ptr, n * 8);
+  if (!raw || count < 0 || count > 1024) return hex(ptr);
+  const items: string[] = [];
+  let left = budget;
+  for (let i = 0; i < n; i++) {
+    const base = u32(raw, i * 8), len = u32(raw, i * 8 + 4);
+    const shown = Math.max(0, Math.min(len, left));
+    left -= shown;
+    const b = mem.read(base, Math.min(shown, STRING_LIMIT + 1));
+    items.push(`{iov_base=${b ? quote(b.subarray(0, Math.min(shown, STRING_LIMIT + 1)), Math.min(shown, STRING_LIMIT)) : hex(base)}, iov_len=${len}}`);
+  }
+  return `[${items.join(', ')}${count > n ? ', ...' : ''}]`;
+}
+
+function direntCount(mem: GuestMemory, ptr: number, len: number, wide: boolean): number {
+  const b = mem.read(ptr, len);
+  if (!b) return 0;
+  let n = 0;
+  for (let at = 0; at + 10 <= len; n++) {
+    const reclen = b[at + (wide ? 16 : 8)] | (b[at + (wide ? 17 : 9)] << 8);
+    if (reclen === 0) break;
+    at += reclen;
+  }
+  return n;
+}
+
 function timeval(mem: GuestMemory, ptr: number): string {
   const b = mem.read(ptr, 8);
   if (!b) return hex(ptr);
@@ -83,6 +150,58 @@ export function formatValue(spec: ArgSpec, args: number[], result: number, mem: 
       if (isError(result) || result <= 0) return hex(value);
       const b = mem.read(value, Math.min(result, STRING_LIMIT + 1));
       return b ? quote(b) : hex(value);
+    }
+    case 'dirfd': return (value | 0) === -100 ? 'AT_FDCWD' : String(value | 0);
+    case 'atflags': return flagNames(value, AT_FLAGS);
+    case 'access_mode': return value === 0 ? 'F_OK' : flagNames(value, [[4, 'R_OK'], [2, 'W_OK'], [1, 'X_OK']]);
+    case 'fcntl_cmd': return FCNTL_CMDS[value] ?? String(value);
+    case 'ioctl_req': return IOCTL_REQS[value] ?? hex(value);
+    case 'fdflags': return flagNames(value, [[O.CLOEXEC, 'O_CLOEXEC']]);
+    case 'rename_flags': return flagNames(value, [[1, 'RENAME_NOREPLACE'], [2, 'RENAME_EXCHANGE'], [4, 'RENAME_WHITEOUT']]);
+    case 'statx_mask': return value === 0x7ff ? 'STATX_BASIC_STATS' : value === 0xfff ? 'STATX_ALL' : hex(value);
+    case 'off_lo': return String((args[index + 1] | 0) * 2 ** 32 + (value >>> 0));
+    case 'off_hi': return '';
+    case 'stat_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 96, (b) => `{st_mode=${fileMode(u32(b, 16))}, st_size=${u64(b, 44)}, ...}`);
+    case 'oldstat_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 64, (b) => `{st_mode=${fileMode(b[8] | (b[9] << 8))}, st_size=${u32(b, 20)}, ...}`);
+    case 'statx_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 256, (b) => `{stx_mask=${u32(b, 0) === 0x7ff ? 'STATX_BASIC_STATS' : hex(u32(b, 0))}, stx_mode=${fileMode(b[28] | (b[29] << 8))}, stx_size=${u64(b, 40)}, ...}`);
+    case 'statfs_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 84, (b) => `{f_type=${hex(u32(b, 0))}, f_bsize=${u32(b, 4)}, f_blocks=${u64(b, 8)}, f_bfree=${u64(b, 16)}, f_bavail=${u64(b, 24)}, f_files=${u64(b, 32)}, f_ffree=${u64(b, 40)}, ...}`);
+    case 'iovec_in': return iovec(mem, value, spec.len !== undefined ? args[spec.len] | 0 : 0, Infinity);
+    case 'iovec_out': return isError(result) ? hex(value) : iovec(mem, value, spec.len !== undefined ? args[spec.len] | 0 : 0, result);
+    case 'path_out': {
+      if (isError(result) || result <= 0) return hex(value);
+      const b = mem.read(value, Math.min(result, 4096));
+      if (!b) return hex(value);
+      const nul = b.indexOf(0);
+      return quote(nul >= 0 ? b.subarray(0, nul) : b, 4096);
+    }
+    case 'dirent_out': case 'dirent64_out':
+      if (isError(result) || result <= 0) return hex(value);
+      return `${hex(value)} /* ${direntCount(mem, value, result, spec.kind === 'dirent64_out')} entries */`;
+    case 'loff_out': case 'loff_inout': {
+      if (value === 0) return 'NULL';
+      if (isError(result)) return hex(value);
+      const lo = mem.readU32(value), hi = mem.readU32(value + 4);
+      return lo === null || hi === null ? hex(value) : `[${(hi | 0) * 2 ** 32 + lo}]`;
+    }
+    case 'utimes_in': case 'utimes64_in': {
+      if (value === 0) return 'NULL';
+      const size = spec.kind === 'utimes64_in' ? 16 : 8;
+      return struct(mem, value, 2 * size, (b) => {
+        const one = (at: number) => {
+          const nsec = u32(b, at + size / 2);
+          const sec = size === 16 ? new DataView(b.buffer, b.byteOffset, b.length).getBigInt64(at, true) : u32(b, at) | 0;
+          return nsec === (1 << 30) - 1 ? 'UTIME_NOW' : nsec === (1 << 30) - 2 ? 'UTIME_OMIT' : `{tv_sec=${sec}, tv_nsec=${nsec}}`;
+        };
+        return `[${one(0)}, ${one(size)}]`;
+      });
     }
     case 'timeval_in': case 'timeval_out': return value === 0 ? 'NULL' : timeval(mem, value);
     case 'timespec_in': return value === 0 ? 'NULL' : st.timespec(mem, value, false);
@@ -161,7 +280,7 @@ export function decodeArgs(rec: SyscallRecord, mem: GuestMemory, phase: 'in' | '
   const flagsAt = specs.findIndex((s) => s.kind === 'oflags');
   const modeUnused = flagsAt >= 0 && !(rec.args[flagsAt] & O.CREAT);
   specs.forEach((spec, i) => {
-    if (spec.kind === 'mode' && modeUnused) return;
+    if ((spec.kind === 'mode' && modeUnused) || spec.kind === 'off_hi') return;
     if (isOut(spec.kind, rec.args) === (phase === 'out')) into[i] = formatValue(spec, rec.args, rec.result, mem, i);
   });
   if (!rec.spec) rec.args.forEach((a, i) => { into[i] ??= hex(a); });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
-import { hostStdio } from '../../kernel-model/vfs.js';
+import { hostStdio } from '../../host/stdio.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
 import { Xv6Tracer } from '../../trace/xv6.js';

@@ -4,7 +4,7 @@ import { toJsonl } from '../../trace/dump.js';
 import { traceChrome, traceText } from '../../trace/formats.js';
 import { recordTrace } from '../../trace/record.js';
 import { Xv6Tracer } from '../../trace/xv6.js';
-import { hostStdio } from '../../kernel-model/vfs.js';
+import { hostStdio } from '../../host/stdio.js';
 import { guestPositionals, guestRun, writeOutput } from '../common.js';
 
 export const command = 'trace <guest> [args..]';
