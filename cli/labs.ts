@@ -180,12 +180,12 @@ const findRegion: Lab = {
     return {
       setup: [`seq 1 ${lines} > numbers.txt`, `npx syscluster trace cat ${block} numbers.txt --out cat.jsonl > /dev/null`,
         'npx syscluster profile cat.jsonl', 'npx syscluster whatif cat.jsonl --cluster read,write --as looped',
-        'npx syscluster analyze guest/build/cat --json   (the static view: needs syscluster analyze)'],
+        'npx syscluster analyze cat --profile cat.jsonl'],
       questions: [
         { text: `cat with block size ${block} on your numbers.txt: how many crossings?`, answer: `${t.crossings.length}` },
         { text: 'Which edge of the syscall graph is heaviest, and how heavy?', answer: `${edge}, ${count} times` },
         { text: 'If the read/write loop ran as one looped call: how many crossings, how many cycles, what share saved?', answer: `${w.crossingsAfter} crossings, ${cyc(w.estimatedCycles)} cycles (from ${cyc(w.measuredCycles)}), ${pct(w.measuredCycles, w.estimatedCycles)}% saved` },
-        { text: 'Where is that region in the binary (the loop analyze reports), and is it safe to cluster?', answer: 'from syscluster analyze: the read/write loop of cat.c; safe: write\'s length is read\'s result, nothing else runs between them (check the static answer against the dynamic one above)' },
+        { text: 'Where is that region in the binary (the loop analyze reports), and is it safe to cluster?', answer: 'the read/write loop of main, as syscluster analyze cat lists it with each of the five conditions: read -> write clusterable as it stands, write -> read after loop rotation (check the static answer against the dynamic one above)' },
       ],
     };
   },

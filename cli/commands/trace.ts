@@ -1,4 +1,6 @@
 // syscluster trace <guest> [args...] --out FILE: a dump of every crossing.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { toJsonl } from '../../trace/dump.js';
 import { traceChrome, traceText } from '../../trace/formats.js';
@@ -29,6 +31,7 @@ export async function handler(a: Args): Promise<void> {
   const xv6: string[] = [];
   const tracers = a.format === 'xv6' ? [new Xv6Tracer((line) => xv6.push(line))] : [];
   const { trace, exitCode } = await recordTrace(guest.bytes, guest.name, { ...options, tracers });
+  trace.header.binary = { path: path.resolve(guest.path), sha256: createHash('sha256').update(guest.bytes).digest('hex') };
   const text = a.format === 'xv6' ? xv6.map((l) => l + '\n').join('')
     : a.format === 'chrome' ? traceChrome(trace) : a.format === 'text' ? traceText(trace) : toJsonl(trace);
   writeOutput(a.out, text);
