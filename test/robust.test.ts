@@ -1,0 +1,103 @@
+// The run loop under hostile guests: exact limits, traps as Linux (qemu-i386) gives them,
+// rdtsc in bulk, and native resources freed on every path.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Machine, runGuest, sharedDisassembler, type RunOptions } from '../emulator/machine.js';
+import { asm, codeElf, CODE_BASE } from '../fuzz/code.js';
+import { personality } from '../kernel-model/table.js';
+import { CapturedStdio, MemoryFileSystem } from '../kernel-model/vfs.js';
+import { profile } from './helpers.js';
+
+const options = (o: Partial<RunOptions> = {}): RunOptions => ({
+  argv: ['guest'], profile: profile(), personality: personality('paper'), stdio: new CapturedStdio(),
+  fs: new MemoryFileSystem({}), warn: () => {}, ...o,
+});
+const runCode = (code: number[], o: Partial<RunOptions> = {}) => runGuest(codeElf(code), 'guest', options(o));
+
+const traps = suite('instructions user code may not run end the guest as qemu-i386 does');
+
+// qemu-i386 on the same instructions (built with gcc -m32): exit status 139, 132 or 133.
+const cases: [string, number[], string, RegExp][] = [
+  ['in', [0xe4, 0x60], 'SIGSEGV', /^in al, 0x60$/],
+  ['out', [0xe6, 0x80], 'SIGSEGV', /^out 0x80, al$/],
+  ['cli', [0xfa], 'SIGSEGV', /^cli$/],
+  ['hlt', [0xf4], 'SIGSEGV', /^hlt$/],
+  ['mov cr0', [0x0f, 0x20, 0xc0], 'SIGSEGV', /^mov eax, cr0$/],
+  ['rdmsr', [0x0f, 0x32], 'SIGSEGV', /^rdmsr$/],
+  ['syscall', [0x0f, 0x05], 'SIGILL', /^syscall$/],
+  ['int $0', [0xcd, 0x00], 'SIGSEGV', /^int 0$/],
+  ['int $6', [0xcd, 0x06], 'SIGSEGV', /^int 6$/],
+  ['int $1', [0xcd, 0x01], 'SIGSEGV', /^int 1$/],
+  ['int $3', [0xcd, 0x03], 'SIGTRAP', /^int 3$/],
+  ['ud2', [0x0f, 0x0b], 'SIGILL', /^ud2$/],
+];
+for (const [name, bytes, signal, insn] of cases) {
+  traps(`${name}: ${signal} at the instruction, after the ones before it ran`, async () => {
+    // Three instructions before it in the same block, and an exit after it that must not run.
+    const r = await runCode([...asm.movEbx(5), ...asm.nop, ...asm.movEdx(0), ...bytes, ...asm.exit(0)]);
+    assert.is(r.outcome.kind, 'signaled');
+    if (r.outcome.kind !== 'signaled') return;
+    assert.is(r.outcome.signal, signal);
+    assert.match(r.outcome.instruction ?? '', insn);
+    assert.is(r.outcome.eip, CODE_BASE + 11);
+    assert.is(r.kernel.ledger.instructions, 3);
+  });
+}
+traps('a real divide error is still SIGFPE at the idiv', async () => {
+  const r = await runCode([...asm.movEax(1), ...asm.movEcx(0), 0x99, 0xf7, 0xf9, ...asm.exit(0)]);
+  assert.is(r.outcome.kind === 'signaled' && r.outcome.signal, 'SIGFPE');
+  assert.is(r.outcome.kind === 'signaled' && r.outcome.eip, CODE_BASE + 11);
+});
+traps.run();
+
+const limits = suite('the instruction limit is exact');
+for (const n of [1, 2, 10, 1000, 12345]) {
+  limits(`--max-instructions ${n} runs ${n} instructions`, async () => {
+    // A long straight block, then a loop.
+    const r = await runCode([...Array(40).fill(0x90), 0xeb, 0xfe], { maxInstructions: n });
+    assert.equal(r.outcome, { kind: 'limit', instructions: n });
+    assert.is(r.kernel.ledger.instructions, n);
+    assert.is(r.exitCode, 152);
+  });
+}
+limits('a guest that ends exactly at the limit is not stopped early', async () => {
+  const r = await runCode([...asm.nop, ...asm.exit(3)], { maxInstructions: 4 });
+  assert.equal(r.outcome, { kind: 'exited', status: 3 });
+});
+limits.run();
+
+const rdtsc = suite('rdtsc');
+rdtsc('10,000 rdtsc instructions run (one callback for all of them) and each reads the counter', async () => {
+  const n = 10_000;
+  // rdtsc; mov ebx, eax (keeps the last low half) ... then exit(ebx & 0xff)
+  const body: number[] = [];
+  for (let i = 0; i < n; i++) body.push(...asm.rdtsc);
+  body.push(0x89, 0xc3, ...asm.movEax(1), ...asm.int80);
+  const r = await runCode(body);
+  assert.is(r.outcome.kind, 'exited');
+  assert.is(r.kernel.ledger.instructions, n + 3);
+});
+rdtsc.run();
+
+const resources = suite('native resources');
+resources('a machine released twice frees once; a tracer that throws frees the engine', async () => {
+  const m = new Machine(codeElf(asm.exit(0)), 'guest', await sharedDisassembler(), options());
+  m.release();
+  m.release();
+  const thrower = { syscall() { throw new Error('tracer failed'); } };
+  let thrown: unknown;
+  try { await runCode([...asm.movEax(20), ...asm.int80, ...asm.exit(0)], { tracers: [thrower] }); } catch (err) { thrown = err; }
+  assert.is((thrown as Error)?.message, 'tracer failed');
+});
+resources('200 runs whose tracer throws keep the resident set flat', async () => {
+  const thrower = { syscall() { throw new Error('tracer failed'); } };
+  const once = async () => { try { await runCode([...asm.movEax(20), ...asm.int80, ...asm.exit(0)], { tracers: [thrower] }); } catch { /* expected */ } };
+  for (let i = 0; i < 20; i++) await once();
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < 200; i++) await once();
+  global.gc?.();
+  const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+  assert.ok(grown < 60, `RSS grew by ${grown.toFixed(0)} MiB`);
+});
+resources.run();
