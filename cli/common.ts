@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInput } from '../emulator/elf.js';
+import { LIMITS, parseLimit } from '../kernel-model/limits.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
 import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
@@ -71,7 +72,8 @@ export const runOptions = {
   platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
   personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
-  'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
+  'max-instructions': { type: 'string', default: String(LIMITS.instructions.default), describe: 'stop a runaway guest after exactly this many instructions (exit code 152)' },
+  'max-kernel-steps': { type: 'string', default: String(LIMITS.kernelSteps.default), describe: 'stop after the kernel has run this many steps of multi-calls and specialized calls (exit code 152)' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
 } as const;
@@ -120,7 +122,8 @@ export interface GuestArgs {
   platform: string;
   personality: string;
   specialized?: string;
-  maxInstructions: number;
+  maxInstructions: string | number;
+  maxKernelSteps?: string | number;
   jiffies: boolean;
   clockStart: string;
 }
@@ -140,7 +143,8 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     guest,
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
-      fs: hostRoot(a.root), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      fs: hostRoot(a.root), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
+      maxKernelSteps: parseLimit('--max-kernel-steps', a.maxKernelSteps ?? LIMITS.kernelSteps.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
     },
   };
 }

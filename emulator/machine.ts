@@ -2,6 +2,8 @@
 // on Unicorn until the guest exits, faults, or passes its instruction limit. Every
 // `int 0x80` goes to the kernel model; every other trap ends the guest as Linux would.
 import { Kernel, type KernelOptions, type Tracer } from '../kernel-model/kernel.js';
+import { LIMITS, LimitExceeded } from '../kernel-model/limits.js';
+import { setKernelStepLimit } from '../kernel-model/sys/batch.js';
 import type { UserRegs } from '../kernel-model/boundary.js';
 import { Disassembler, formatInstruction, type Instruction } from './disasm.js';
 import { PAGE_SIZE, PF_X, pageUp, type ElfImage } from './elf.js';
@@ -10,7 +12,7 @@ import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX, STOP, STOP_PC } from './native.js';
 import { UC_ERR, Unicorn, X86_REG, errorText } from './unicorn.js';
 
-export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;
+export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
 
 // Linux's user-mode selectors (i386): the emulated CPU runs flat, so the frame shows these.
 const USER_CS = 0x73, USER_DS = 0x7b;
@@ -42,6 +44,8 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   argv: string[];
   envp?: string[];
   maxInstructions?: number;
+  /** Batch steps the whole run may dispatch (LIMITS.kernelSteps). */
+  maxKernelSteps?: number;
   tracers?: Tracer[];
   /** Called with the machine once loaded, before the first instruction (steppers, tests). */
   onLoad?: (m: Machine) => void;
@@ -50,7 +54,7 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
 export type Outcome =
   | { kind: 'exited'; status: number }
   | { kind: 'signaled'; signal: string; eip: number; address?: number; instruction?: string; why: string }
-  | { kind: 'limit'; instructions: number };
+  | { kind: 'limit'; instructions: number; limit?: string };
 
 export interface RunResult {
   outcome: Outcome;
@@ -77,6 +81,8 @@ export class Machine {
   private faultEip: number | undefined;
   private readonly rdtscSites = new Set<number>();
   private released = false;
+  /** An error thrown inside a callback from the engine: the guest is stopped, and run() rethrows it. */
+  private callbackError: unknown;
   private readonly entry: number;
   private readonly esp: number;
 
@@ -90,9 +96,11 @@ export class Machine {
     this.entry = this.image.entry;
     this.kernel = new Kernel({ ...o, memory: this.mem, brk: pageUp(this.image.end) });
     for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
+    setKernelStepLimit(this.kernel, o.maxKernelSteps ?? LIMITS.kernelSteps.default);
     const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
     try {
-      this.hooks = new BoundaryHooks(this.uc, (a, s) => this.decodeForHelper(a, s), (n) => this.onInterrupt(n), limit);
+      this.hooks = new BoundaryHooks(this.uc, (a, s) => this.guard(() => this.decodeForHelper(a, s), { insns: 1 }),
+        (n) => this.guard(() => this.onInterrupt(n), undefined), limit);
     } catch (err) {
       this.uc.close();
       throw err;
@@ -103,6 +111,20 @@ export class Machine {
     } catch (err) {
       this.release();
       throw err;
+    }
+  }
+
+  /**
+   * Runs a callback from the engine: an error must not unwind through Unicorn's frames,
+   * so it is kept, the guest is stopped, and run() rethrows it once the engine returns.
+   */
+  private guard<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.callbackError ??= err;
+      this.uc.emuStop();
+      return fallback;
     }
   }
 
@@ -173,7 +195,7 @@ export class Machine {
       if (!(s.flags & PF_X)) continue;
       for (const at of findRdtsc(this.dis, file.subarray(s.offset, s.offset + s.filesz), s.vaddr)) this.rdtscSites.add(at);
     }
-    this.hooks.hookRdtsc([...this.rdtscSites], (after) => this.kernel.rdtsc(this.executedBefore(after)));
+    this.hooks.hookRdtsc([...this.rdtscSites], (after) => this.guard(() => this.kernel.rdtsc(this.executedBefore(after)), 0));
   }
 
   private userRegs(): UserRegs {
@@ -263,7 +285,7 @@ export class Machine {
       // limit or holds an instruction that traps: run exactly the instructions before
       // that point, then end the guest there.
       const stop = this.hooks.stop;
-      if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && stop.why !== STOP.NONE) {
+      if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined && stop.why !== STOP.NONE) {
         if (stop.blockLeft > 0) {
           this.hooks.partial = true;
           // uc_emu_start counts instructions only in blocks translated for that run.
@@ -291,11 +313,18 @@ export class Machine {
       this.hooks.detach();
     }
     if (this.hooks.failed) throw new Error('the native helper ran out of memory');
-    if (!this.kernel.exited && !this.fault && err !== UC_ERR.OK) this.classifyError(err);
+    let limitName: string | undefined;
+    if (this.callbackError instanceof LimitExceeded) {
+      limited = true;
+      limitName = this.callbackError.limit.name;
+    } else if (this.callbackError !== undefined) {
+      throw this.callbackError;
+    }
+    if (!limited && !this.kernel.exited && !this.fault && err !== UC_ERR.OK) this.classifyError(err);
     let outcome: Outcome;
     if (this.kernel.exited) outcome = { kind: 'exited', status: this.kernel.exitStatus! };
     else if (this.fault) outcome = this.fault;
-    else if (limited) outcome = { kind: 'limit', instructions: this.hooks.instructions };
+    else if (limited) outcome = limitName ? { kind: 'limit', instructions: this.hooks.instructions, limit: limitName } : { kind: 'limit', instructions: this.hooks.instructions };
     else if (this.uc.regRead(X86_REG.EIP) === STOP_PC) outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
     if (outcome.kind === 'signaled') this.hooks.instructions = this.executedBefore(outcome.eip);
@@ -353,7 +382,10 @@ export async function runGuest(file: Uint8Array, name: string, o: RunOptions): P
 export function describeOutcome(o: Outcome): string {
   switch (o.kind) {
     case 'exited': return `exited with status ${o.status}`;
-    case 'limit': return `stopped after ${o.instructions} instructions: the instruction limit was reached (raise it with --max-instructions)`;
+    case 'limit': {
+      const l = Object.values(LIMITS).find((x) => x.name === (o.limit ?? LIMITS.instructions.name));
+      return `stopped after ${o.instructions} instructions: the ${l?.name ?? o.limit} limit was reached${l && 'option' in l ? ` (raise it with ${l.option})` : ''}`;
+    }
     case 'signaled': {
       const addr = o.address !== undefined ? ` address 0x${o.address.toString(16)}` : '';
       const insn = o.instruction ? ` (${o.instruction})` : '';

@@ -4,6 +4,7 @@
 // that never run a guest (step on a dump, profile, syscalls, --help) work without them.
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { UserError } from '../kernel-model/limits.js';
 
 const require = createRequire(import.meta.url);
 let koffiModule: typeof Koffi | undefined;
@@ -16,7 +17,7 @@ export function koffi(): typeof Koffi {
 export const LIBUNICORN = process.env.SYSCLUSTER_LIBUNICORN || 'libunicorn.so.2';
 
 /** Unicorn or a native part could not be loaded: a set-up problem, not a bug. */
-export class NativeUnavailable extends Error {}
+export class NativeUnavailable extends UserError {}
 
 export const UC_ARCH_X86 = 4;
 export const UC_MODE_32 = 1 << 2;

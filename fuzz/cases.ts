@@ -132,7 +132,7 @@ const loopOp = (body: number[], times: number, kind: string): Op => {
 };
 
 const specialOps: fc.Arbitrary<Op> = fc.oneof(
-  fc.nat(1000).map((n) => loopOp([...asm.movEax(45), ...asm.movEbx(0), ...asm.int80, 0x8d, 0x98, ...u32(4096), ...asm.movEax(45), ...asm.int80], n + 1, 'brk walk up')),
+  fc.nat(150).map((n) => loopOp([...asm.movEax(45), ...asm.movEbx(0), ...asm.int80, 0x8d, 0x98, ...u32(4096), ...asm.movEax(45), ...asm.int80], n + 1, 'brk walk up')),
   fc.nat(2000).map((n) => loopOp([...asm.movEax(5), ...asm.movEbx(DATA + 0x800), ...asm.movEcx(0), ...asm.int80], n + 1, 'open until out of fds')),
   fc.constant<Op>({ kind: 'stack exhaustion', code: [0x50, 0xeb, 0xfd] }),
   fc.array(fc.nat(255), { minLength: 1, maxLength: 24 }).map((b): Op => ({ kind: 'random bytes', code: b })),
@@ -148,7 +148,7 @@ const specialOps: fc.Arbitrary<Op> = fc.oneof(
 const guestCase: fc.Arbitrary<FuzzCase> = fc.record({
   ops: fc.array(fc.oneof({ weight: 5, arbitrary: syscallOp }, { weight: 2, arbitrary: multicallOp }, { weight: 2, arbitrary: specialOps }), { minLength: 1, maxLength: 12 }),
   path: fc.constantFrom('in.txt', '../outside/canary', '/', 'link', 'dirlink/canary', 'new.txt'),
-  writable: fc.boolean(),
+  writable: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
 }).map(({ ops, path: p, writable }) => {
   const code = [
     // A path at DATA + 0x800 for open and friends.

@@ -4,6 +4,7 @@
 // pairs; signal lines; +++ exited with N +++. A line that cannot be parsed is counted
 // and reported, never dropped silently.
 import { parseTrace, type Trace } from '../trace/dump.js';
+import { UserError } from '../kernel-model/limits.js';
 
 export interface CallEvent {
   pid: number;
@@ -132,7 +133,7 @@ export function parseStrace(text: string, source: string, pid?: number): EventLo
   return log;
 }
 
-export class InputError extends Error {}
+export class InputError extends UserError {}
 
 /** A dump or a strace log, by its content; -ff files take their pid from the .PID suffix. */
 export function readEvents(text: string, source: string): EventLog {

@@ -6,6 +6,7 @@
 import { clusterSavingCycles, type PlatformProfile } from '../kernel-model/cost.js';
 import { PLAIN_ARGS } from '../kernel-model/table.js';
 import type { CallEvent, EventLog } from './events.js';
+import { UserError } from '../kernel-model/limits.js';
 
 /** Argument names by call, for `--args read:fd`: the model's table, plus common Linux calls. */
 const ARG_NAMES: Record<string, string[]> = {
@@ -16,7 +17,7 @@ const ARG_NAMES: Record<string, string[]> = {
   fstat: ['fd', 'statbuf'], newfstatat: ['dirfd', 'pathname', 'statbuf', 'flags'], mmap: ['addr', 'length', 'prot', 'flags', 'fd', 'offset'],
 };
 
-export class ProfileInputError extends Error {}
+export class ProfileInputError extends UserError {}
 
 /** `--args read:fd,write:2`: which arguments make part of a node's identity. */
 export function parseArgSelection(spec: string[]): Map<string, number[]> {

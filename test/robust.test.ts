@@ -2,8 +2,8 @@
 // rdtsc in bulk, and native resources freed on every path.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Machine, runGuest, sharedDisassembler, type RunOptions } from '../emulator/machine.js';
-import { asm, codeElf, CODE_BASE } from '../fuzz/code.js';
+import { Machine, describeOutcome, runGuest, sharedDisassembler, type RunOptions } from '../emulator/machine.js';
+import { asm, codeElf, CODE_BASE, u32 } from '../fuzz/code.js';
 import { personality } from '../kernel-model/table.js';
 import { CapturedStdio, MemoryFileSystem } from '../kernel-model/vfs.js';
 import { profile } from './helpers.js';
@@ -101,3 +101,19 @@ resources('200 runs whose tracer throws keep the resident set flat', async () =>
   assert.ok(grown < 60, `RSS grew by ${grown.toFixed(0)} MiB`);
 });
 resources.run();
+
+const work = suite('kernel work is bounded like instructions');
+const DATA = 0x08049000;
+const store = (addr: number, v: number) => [0xc7, 0x05, ...u32(addr), ...u32(v)];
+work('a multi-call loop stops at --max-kernel-steps with exit code 152, naming the limit', async () => {
+  const code = [...store(DATA + 0x100, 20), ...store(DATA + 0x104, DATA + 0x200), ...store(DATA + 0x108, DATA + 0x300), ...store(DATA + 0x10c, 0),
+    // L: multi_call(1, entries); jmp L
+    ...asm.movEax(240), ...asm.movEbx(1), ...asm.movEcx(DATA + 0x100), ...asm.int80, 0xeb, -(5 + 5 + 5 + 2 + 2) & 0xff];
+  const r = await runGuest(codeElf(code, { bss: 0x2000, flags: 7 }), 'guest', options({ maxKernelSteps: 1000 }));
+  assert.is(r.outcome.kind, 'limit');
+  assert.is(r.outcome.kind === 'limit' && r.outcome.limit, 'kernel steps');
+  assert.is(r.exitCode, 152);
+  assert.is(r.kernel.ledger.crossings, 1001, 'the crossing that passed the limit is the last');
+  assert.match(describeOutcome(r.outcome), /the kernel steps limit was reached \(raise it with --max-kernel-steps\)/);
+});
+work.run();

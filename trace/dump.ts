@@ -6,6 +6,7 @@ import { errnoName, isError } from '../kernel-model/errno.js';
 import type { CrossingRecord, Kernel, SyscallRecord, Tracer } from '../kernel-model/kernel.js';
 import type { PtRegs } from '../kernel-model/boundary.js';
 import { decodeArgs } from './strace.js';
+import { UserError } from '../kernel-model/limits.js';
 
 export const TRACE_FORMAT = 'syscluster-trace';
 export const TRACE_VERSION = 1;
@@ -106,7 +107,7 @@ export function toJsonl(t: Trace): string {
   return [t.header, ...t.crossings, ...(t.footer ? [t.footer] : [])].map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
 
-export class TraceError extends Error {}
+export class TraceError extends UserError {}
 
 /** Reads a dump, checking the header, the version and each record; errors name the line. */
 export function parseTrace(text: string, name: string): Trace {

@@ -1,11 +1,11 @@
 // syscluster run <guest> [args...]: run one guest with its own exit code.
-import fs from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { hostStdio } from '../../kernel-model/vfs.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
 import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
+import { writeAllSync } from '../output.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
@@ -30,7 +30,7 @@ export async function handler(a: Args): Promise<void> {
   const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
-  const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');
+  const trace = (line: string) => writeAllSync(traceTo!, line + '\n');
   if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality, platform ${profile.name}`);
   const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [] });
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
