@@ -278,6 +278,7 @@ export class Machine {
   private execute(): RunResult {
     let err: number;
     let limited = false;
+    let counted = false; // the instruction count is already exact
     try {
       this.uc.regWrite(X86_REG.ESP, this.esp);
       err = this.uc.emuStart(this.entry, STOP_PC);
@@ -286,6 +287,7 @@ export class Machine {
       // that point, then end the guest there.
       const stop = this.hooks.stop;
       if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined && stop.why !== STOP.NONE) {
+        const before = this.hooks.instructions; // the stopped block is not counted yet
         if (stop.blockLeft > 0) {
           this.hooks.partial = true;
           // uc_emu_start counts instructions only in blocks translated for that run.
@@ -295,16 +297,17 @@ export class Machine {
           err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
           this.hooks.partial = false;
         }
-        if (err === UC_ERR.OK && !this.kernel.exited && !this.fault) {
+        if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined) {
+          this.hooks.instructions = before + stop.blockLeft;
           if (stop.why === STOP.LIMIT) {
             limited = true;
-            this.hooks.instructions = Number(this.hooks.limit);
           } else {
             const b = this.hooks.block;
             const at = this.decodeBlock(b.address, b.size).find((i) => trapOf(i) !== undefined);
             if (at) {
               const [signal, why] = trapOf(at)!;
               this.stopWithSignal(signal, at.address, why);
+              counted = true;
             }
           }
         }
@@ -327,7 +330,7 @@ export class Machine {
     else if (limited) outcome = limitName ? { kind: 'limit', instructions: this.hooks.instructions, limit: limitName } : { kind: 'limit', instructions: this.hooks.instructions };
     else if (this.uc.regRead(X86_REG.EIP) === STOP_PC) outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
-    if (outcome.kind === 'signaled') this.hooks.instructions = this.executedBefore(outcome.eip);
+    if (outcome.kind === 'signaled' && !counted) this.hooks.instructions = this.executedBefore(outcome.eip);
     this.kernel.syncUser(this.hooks.instructions);
     const exitCode = outcome.kind === 'exited' ? outcome.status
       : outcome.kind === 'limit' ? 128 + SIGNALS.SIGXCPU : 128 + SIGNALS[outcome.signal];

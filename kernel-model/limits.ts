@@ -23,27 +23,27 @@ export const LIMIT_EXIT = 152;
 
 export const LIMITS = {
   instructions: {
-    name: 'instructions', bounds: 'guest instructions executed, exactly', option: '--max-instructions',
+    name: 'instruction', bounds: 'guest instructions executed, exactly', option: '--max-instructions',
     default: 2_000_000_000, exitCode: LIMIT_EXIT,
   },
   kernelSteps: {
-    name: 'kernel steps', bounds: 'syscalls dispatched in one run (plain calls, and every entry or step of a batch)', option: '--max-kernel-steps',
+    name: 'kernel step', bounds: 'entries of multi-calls and steps of specialized calls dispatched in one run (plain calls are bounded by instructions)', option: '--max-kernel-steps',
     default: 50_000_000, exitCode: LIMIT_EXIT,
   },
   crossingSteps: {
-    name: 'steps per crossing', bounds: 'syscalls one crossing may dispatch (a multi-call, a looped specialized call)',
+    name: 'per-crossing step', bounds: 'syscalls one crossing may dispatch (a multi-call, a looped specialized call)',
     default: 1 << 22, exitCode: LIMIT_EXIT,
   },
   crossingBytes: {
-    name: 'bytes per looped call', bounds: 'the total a looped specialized call moves in one crossing (so that it fits the guest\'s int)',
+    name: 'looped-call byte', bounds: 'the total a looped specialized call moves in one crossing (so that it fits the guest\'s int)',
     default: 1 << 30, exitCode: 0, guestSees: 'the call returns early with its total; the guest calls again',
   },
   loopIterations: {
-    name: 'loop iterations', bounds: 'iterations of a looped specialized call per crossing (the definition\'s loop.max_iterations, at most this)',
+    name: 'loop iteration', bounds: 'iterations of a looped specialized call per crossing (the definition\'s loop.max_iterations, at most this)',
     default: 1 << 20, exitCode: 0, guestSees: 'the call returns what it has done so far',
   },
   multicallEntries: {
-    name: 'multi-call entries', bounds: 'entries of one multi-call', default: 1024, exitCode: 0, guestSees: '-EINVAL',
+    name: 'multi-call entry', bounds: 'entries of one multi-call', default: 1024, exitCode: 0, guestSees: '-EINVAL',
   },
 } as const satisfies Record<string, Limit>;
 

@@ -111,9 +111,9 @@ work('a multi-call loop stops at --max-kernel-steps with exit code 152, naming t
     ...asm.movEax(240), ...asm.movEbx(1), ...asm.movEcx(DATA + 0x100), ...asm.int80, 0xeb, -(5 + 5 + 5 + 2 + 2) & 0xff];
   const r = await runGuest(codeElf(code, { bss: 0x2000, flags: 7 }), 'guest', options({ maxKernelSteps: 1000 }));
   assert.is(r.outcome.kind, 'limit');
-  assert.is(r.outcome.kind === 'limit' && r.outcome.limit, 'kernel steps');
+  assert.is(r.outcome.kind === 'limit' && r.outcome.limit, 'kernel step');
   assert.is(r.exitCode, 152);
   assert.is(r.kernel.ledger.crossings, 1001, 'the crossing that passed the limit is the last');
-  assert.match(describeOutcome(r.outcome), /the kernel steps limit was reached \(raise it with --max-kernel-steps\)/);
+  assert.match(describeOutcome(r.outcome), /the kernel step limit was reached \(raise it with --max-kernel-steps\)/);
 });
 work.run();
