@@ -42,6 +42,10 @@ export const LIMITS = {
     name: 'loop iteration', bounds: 'iterations of a looped specialized call per crossing (the definition\'s loop.max_iterations, at most this)',
     default: 1 << 20, exitCode: 0, guestSees: 'the call returns what it has done so far',
   },
+  openFiles: {
+    name: 'open file', bounds: 'descriptors a guest may hold open at once (kernel-model/vfs.ts DEFAULT_FD_LIMIT)',
+    default: 256, exitCode: 0, guestSees: '-EMFILE',
+  },
   multicallEntries: {
     name: 'multi-call entry', bounds: 'entries of one multi-call', default: 1024, exitCode: 0, guestSees: '-EINVAL',
   },

@@ -117,3 +117,21 @@ work('a multi-call loop stops at --max-kernel-steps with exit code 152, naming t
   assert.match(describeOutcome(r.outcome), /the kernel step limit was reached \(raise it with --max-kernel-steps\)/);
 });
 work.run();
+
+const data = suite('limits as data');
+data('every limit names what it bounds, its default and its exit code; the code uses the same values', async () => {
+  const { LIMITS, LIMIT_EXIT } = await import('../kernel-model/limits.js');
+  const { DEFAULT_FD_LIMIT } = await import('../kernel-model/vfs.js');
+  const { MAX_MULTICALL_ENTRIES } = await import('../kernel-model/sys/batch.js');
+  const { MAX_LOOP_ITERATIONS } = await import('../kernel-model/specialized.js');
+  const { DEFAULT_MAX_INSTRUCTIONS } = await import('../emulator/machine.js');
+  for (const l of Object.values(LIMITS)) {
+    assert.ok(l.bounds.length > 10 && Number.isSafeInteger(l.default) && l.default > 0, l.name);
+    assert.ok(l.exitCode === LIMIT_EXIT || (l.exitCode === 0 && 'guestSees' in l), l.name);
+  }
+  assert.is(LIMITS.openFiles.default, DEFAULT_FD_LIMIT);
+  assert.is(LIMITS.multicallEntries.default, MAX_MULTICALL_ENTRIES);
+  assert.is(LIMITS.loopIterations.default, MAX_LOOP_ITERATIONS);
+  assert.is(LIMITS.instructions.default, DEFAULT_MAX_INSTRUCTIONS);
+});
+data.run();
