@@ -61,4 +61,9 @@ use('a missing dump is bad input: one line, exit 2', () => {
   assert.is(r.stderr.trim().split('\n').length, 1);
 });
 
+use('--strace into a pipe that is read late loses no line', () => {
+  const r = spawnSync('bash', ['-c', `node ${path.join(ROOT, 'bin/syscluster.js')} run getpid_loop 20000 --strace 2>&1 >/dev/null | (sleep 2; wc -l)`], { encoding: 'utf8' });
+  assert.is(r.stdout.trim(), String(20000 + 2), r.stderr);
+});
+
 use.run();
