@@ -185,6 +185,7 @@ async function main(): Promise<void> {
         const r = await runCase(c, base, worker, o.timeout * 1000);
         counts[c.family][r.verdict]++;
         done++;
+        if (done % 500 === 0) process.stdout.write(`fuzz: ${done} inputs after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
         if (r.verdict !== 'clean') {
           fs.mkdirSync(o.save, { recursive: true });
           const id = createHash('sha256').update(JSON.stringify(c)).digest('hex').slice(0, 12);
