@@ -288,11 +288,11 @@ export class Machine {
       const stop = this.hooks.stop;
       if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined && stop.why !== STOP.NONE) {
         const before = this.hooks.instructions; // the stopped block is not counted yet
+        const stopped = this.hooks.block;
         if (stop.blockLeft > 0) {
           this.hooks.partial = true;
           // uc_emu_start counts instructions only in blocks translated for that run.
-          const b = this.hooks.block;
-          this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, b.address + b.size));
+          this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, stopped.address + stopped.size));
           this.uc.regWrite(X86_REG.EIP, stop.pc);
           err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
           this.hooks.partial = false;
@@ -302,8 +302,7 @@ export class Machine {
           if (stop.why === STOP.LIMIT) {
             limited = true;
           } else {
-            const b = this.hooks.block;
-            const at = this.decodeBlock(b.address, b.size).find((i) => trapOf(i) !== undefined);
+            const at = this.decodeBlock(stopped.address, stopped.size).find((i) => trapOf(i) !== undefined);
             if (at) {
               const [signal, why] = trapOf(at)!;
               this.stopWithSignal(signal, at.address, why);
