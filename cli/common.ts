@@ -74,6 +74,7 @@ export const runOptions = {
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
   'max-instructions': { type: 'string', default: String(LIMITS.instructions.default), describe: 'stop a runaway guest after exactly this many instructions (exit code 152)' },
   'max-kernel-steps': { type: 'string', default: String(LIMITS.kernelSteps.default), describe: 'stop after the kernel has run this many steps of multi-calls and specialized calls (exit code 152)' },
+  'max-write-bytes': { type: 'string', default: String(LIMITS.writeBytes.default), describe: 'stop once the guest has written this many bytes (exit code 152)' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
 } as const;
@@ -124,6 +125,7 @@ export interface GuestArgs {
   specialized?: string;
   maxInstructions: string | number;
   maxKernelSteps?: string | number;
+  maxWriteBytes?: string | number;
   jiffies: boolean;
   clockStart: string;
 }
@@ -144,7 +146,8 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
       fs: hostRoot(a.root), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
-      maxKernelSteps: parseLimit('--max-kernel-steps', a.maxKernelSteps ?? LIMITS.kernelSteps.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      maxKernelSteps: parseLimit('--max-kernel-steps', a.maxKernelSteps ?? LIMITS.kernelSteps.default),
+      maxWriteBytes: parseLimit('--max-write-bytes', a.maxWriteBytes ?? LIMITS.writeBytes.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
     },
   };
 }

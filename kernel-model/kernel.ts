@@ -11,6 +11,10 @@ import type { SyscallSpec } from './syscall.js';
 import { FdTable, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
+import { LIMITS, LimitExceeded } from './limits.js';
+
+/** Calls whose positive result is bytes written: counted against --max-write-bytes. */
+const WRITE_CALLS = new Set(['write', 'writev', 'pwrite64', 'pwritev', 'sendfile', 'sendfile64']);
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
 export interface SyscallRecord {
@@ -71,6 +75,8 @@ export interface KernelOptions {
   fdLimit?: number;
   /** Seeds AT_RANDOM and getrandom, so that runs are reproducible (--seed). */
   seed?: number;
+  /** Bytes the guest may write with write-family calls in the whole run (LIMITS.writeBytes). */
+  maxWriteBytes?: number;
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
 }
@@ -101,6 +107,9 @@ export class Kernel {
   private seq = 0;
   private rdtscs = 0;
   private instructionsAtLastCrossing = 0;
+  /** Bytes written by write-family calls so far, and the run's limit (--max-write-bytes). */
+  written = 0;
+  private readonly maxWriteBytes: number;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -114,6 +123,7 @@ export class Kernel {
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
+    this.maxWriteBytes = o.maxWriteBytes ?? LIMITS.writeBytes.default;
   }
 
   get exited(): boolean {
@@ -209,6 +219,10 @@ export class Kernel {
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
       rec.handlerCycles += base;
       this.ledger.handler += base;
+      if (rec.result > 0 && WRITE_CALLS.has(spec.name)) {
+        this.written += rec.result;
+        if (this.written > this.maxWriteBytes) throw new LimitExceeded(LIMITS.writeBytes, this.maxWriteBytes);
+      }
     }
     for (const t of this.tracers) t.syscall?.(rec, this);
     return rec;

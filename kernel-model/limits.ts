@@ -30,6 +30,10 @@ export const LIMITS = {
     name: 'kernel step', bounds: 'entries of multi-calls and steps of specialized calls dispatched in one run (plain calls are bounded by instructions)', option: '--max-kernel-steps',
     default: 50_000_000, exitCode: LIMIT_EXIT,
   },
+  writeBytes: {
+    name: 'written byte', bounds: 'bytes the guest writes with write-family calls in one run (files, pipes and terminals alike)', option: '--max-write-bytes',
+    default: 4 * 2 ** 30, exitCode: LIMIT_EXIT,
+  },
   crossingSteps: {
     name: 'per-crossing step', bounds: 'syscalls one crossing may dispatch (a multi-call, a looped specialized call)',
     default: 1 << 22, exitCode: LIMIT_EXIT,

@@ -116,6 +116,15 @@ work('a multi-call loop stops at --max-kernel-steps with exit code 152, naming t
   assert.is(r.kernel.ledger.crossings, 1001, 'the crossing that passed the limit is the last');
   assert.match(describeOutcome(r.outcome), /the kernel step limit was reached \(raise it with --max-kernel-steps\)/);
 });
+work('a guest that writes past --max-write-bytes ends with exit code 152, naming the limit', async () => {
+  // L: write(1, CODE_BASE, 4096); jmp L
+  const code = [...asm.movEax(4), ...asm.movEbx(1), ...asm.movEcx(CODE_BASE), ...asm.movEdx(4096), ...asm.int80, 0xeb, -(5 * 4 + 2 + 2) & 0xff];
+  const r = await runCode(code, { maxWriteBytes: 100_000 });
+  assert.is(r.outcome.kind === 'limit' && r.outcome.limit, 'written byte');
+  assert.is(r.exitCode, 152);
+  assert.is(r.kernel.written, 25 * 4096, 'the write that passed the limit is the last');
+  assert.match(describeOutcome(r.outcome), /the written byte limit was reached \(raise it with --max-write-bytes\)/);
+});
 work.run();
 
 const data = suite('limits as data');
