@@ -125,6 +125,19 @@ work('a guest that writes past --max-write-bytes ends with exit code 152, naming
   assert.is(r.kernel.written, 25 * 4096, 'the write that passed the limit is the last');
   assert.match(describeOutcome(r.outcome), /the written byte limit was reached \(raise it with --max-write-bytes\)/);
 });
+work('a looped call\'s total always fits the guest\'s int: it returns early past 1 GiB', async () => {
+  // brk(0) returns about 134 million: 32 iterations would total 4.3 GB, negative or wrapped through an int.
+  const def = { name: 'sum_brk', params: [], steps: [{ call: 'brk', args: [{ const: 0 }] }], loop: { while_positive: 0, max_iterations: 32 }, returns: { total: 0 } };
+  const pers = personality('paper', [def as never]);
+  const nr = [...pers.table.values()].find((x) => x.name === 'sum_brk')!.nr;
+  let result = 0;
+  // eax = sum_brk(); exit(0)
+  const r = await runCode([...asm.movEax(nr), ...asm.int80, ...asm.exit(0)], { personality: pers, tracers: [{ crossing: (c) => { if (c.call.name === 'sum_brk') result = c.call.result; } }] });
+  assert.is(r.exitCode, 0);
+  assert.ok(result > 2 ** 30 && result < 2 ** 31, `total ${result}`);
+  assert.is(result % r.kernel.brk, 0, 'whole iterations');
+  assert.ok(result / r.kernel.brk < 32, 'it returned before its 32 iterations');
+});
 work.run();
 
 const data = suite('limits as data');
