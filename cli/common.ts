@@ -7,10 +7,12 @@ import { BadInput } from '../emulator/elf.js';
 import { LIMITS, parseLimit } from '../kernel-model/limits.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
-import { HostFileSystem, type Stdio } from '../kernel-model/vfs.js';
+import { HostFileSystem, hostUmask } from '../host/hostfs.js';
+import type { Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
-import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName, UNIMPLEMENTED } from '../kernel-model/table.js';
+import { builtinSpecialized, loadSpecialized, personality, type Personality, type PersonalityName } from '../kernel-model/table.js';
+import { I386_NAMES } from '../kernel-model/i386-names.js';
 import { SpecializedError } from '../kernel-model/specialized.js';
 
 export { BadInput };
@@ -18,6 +20,10 @@ export { BadInput };
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The built guests: guest/build beside dist/. */
 export const GUEST_DIR = path.resolve(here, '../../guest/build');
+/** The sysroot ./setup.sh makes (Debian's libc6:i386), used by default when it exists. */
+export const DEFAULT_SYSROOT = path.resolve(here, '../../.cache/i386/sysroot');
+/** The largest program file read (a guest is read whole into memory). */
+const MAX_GUEST_BYTES = 256 * 1024 * 1024;
 
 /** A path, or the name of a built-in guest (hello, cat, copy, ...). */
 export function readGuest(spec: string): { bytes: Uint8Array; name: string; path: string } {
@@ -30,6 +36,9 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
     throw new BadInput(`${spec}: no such file (and no built-in guest of that name)`);
   }
   if (st.isDirectory()) throw new BadInput(`${spec}: is a directory, not an ELF executable`);
+  // FIFOs and devices would block or never end (/dev/zero): only regular files are programs.
+  if (!st.isFile()) throw new BadInput(`${spec}: not a regular file, not an ELF executable`);
+  if (st.size > MAX_GUEST_BYTES) throw new BadInput(`${spec}: ${st.size} bytes, more than a program may have (${MAX_GUEST_BYTES})`);
   try {
     return { bytes: fs.readFileSync(file), name: spec, path: file };
   } catch (err) {
@@ -41,7 +50,7 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
 export function knownCallNames(): Set<string> {
   const names = new Set<string>();
   for (const p of ['paper', 'modern'] as const) for (const s of personality(p).table.values()) names.add(s.name);
-  for (const [, n] of UNIMPLEMENTED) names.add(n);
+  for (const n of I386_NAMES) if (n) names.add(n);
   for (const d of builtinSpecialized()) names.add(d.name);
   return names;
 }
@@ -69,6 +78,7 @@ export function choosePersonality(name: string, specializedFile?: string): Perso
 /** Common options of commands that run guests. */
 export const runOptions = {
   root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
+  sysroot: { type: 'string', describe: 'read-only host directory the guest sees where --root has no such file, as qemu-i386 -L (default: .cache/i386/sysroot when ./setup.sh made it; "none" for no sysroot)' },
   platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
   personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
@@ -77,7 +87,16 @@ export const runOptions = {
   'max-write-bytes': { type: 'string', default: String(LIMITS.writeBytes.default), describe: 'stop once the guest has written this many bytes (exit code 152)' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
+  nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
 } as const;
+
+/** --nodename, checked: utsname's field holds 64 bytes and a NUL. */
+export function nodename(text: string): string {
+  if (Buffer.byteLength(text, 'latin1') > 64 || text.includes('\0') || /[^\x20-\x7e]/.test(text)) {
+    throw new BadInput(`--nodename ${JSON.stringify(text)}: at most 64 printable characters`);
+  }
+  return text;
+}
 
 /** --clock-start as microseconds since the epoch. */
 export function clockStart(text: string): number {
@@ -106,13 +125,24 @@ export function openOutput(file: string): number {
   }
 }
 
-/** A host directory as the guest's root, or bad input. */
-export function hostRoot(root: string): HostFileSystem {
+/** A host directory as the guest's root (and a sysroot behind it), or bad input. */
+export function hostRoot(root: string, sysroot?: string): HostFileSystem {
+  const dir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
+  if (!dir(root)) throw new BadInput(`--root ${root}: no such directory`);
+  const lower = sysroot === 'none' ? undefined : sysroot ?? (dir(DEFAULT_SYSROOT) ? DEFAULT_SYSROOT : undefined);
+  if (lower !== undefined && !dir(lower)) throw new BadInput(`--sysroot ${lower}: no such directory`);
   try {
-    return new HostFileSystem(root);
-  } catch {
-    throw new BadInput(`--root ${root}: no such directory`);
+    return new HostFileSystem(root, lower);
+  } catch (err) {
+    throw new BadInput(`--root ${root}: cannot open (${(err as Error).message})`);
   }
+}
+
+/** The program's path as the guest sees it: inside the root, from `/`; outside, the host's absolute path. */
+export function guestExePath(file: string, root: string): string {
+  const abs = fs.realpathSync(file), top = fs.realpathSync(root);
+  if (top === '/') return abs;
+  return abs.startsWith(top + path.sep) ? abs.slice(top.length) : abs;
 }
 
 /** The options every command that runs a guest takes, as parsed by yargs. */
@@ -120,6 +150,7 @@ export interface GuestArgs {
   guest: string;
   args?: (string | number)[];
   root: string;
+  sysroot?: string;
   platform: string;
   personality: string;
   specialized?: string;
@@ -128,6 +159,7 @@ export interface GuestArgs {
   maxWriteBytes?: string | number;
   jiffies: boolean;
   clockStart: string;
+  nodename: string;
 }
 
 /** The positional guest and its arguments, and the options of a guest run. */
@@ -145,9 +177,10 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     guest,
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
-      fs: hostRoot(a.root), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
+      fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
       maxKernelSteps: parseLimit('--max-kernel-steps', a.maxKernelSteps ?? LIMITS.kernelSteps.default),
       maxWriteBytes: parseLimit('--max-write-bytes', a.maxWriteBytes ?? LIMITS.writeBytes.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      nodename: nodename(a.nodename),
     },
   };
 }

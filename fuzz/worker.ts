@@ -7,7 +7,8 @@ import { BadInput } from '../emulator/elf.js';
 import { runGuest } from '../emulator/machine.js';
 import { loadProfile } from '../kernel-model/platform.js';
 import { personality } from '../kernel-model/table.js';
-import { CapturedStdio, HostFileSystem } from '../kernel-model/vfs.js';
+import { CapturedStdio } from '../kernel-model/vfs.js';
+import { HostFileSystem } from '../host/hostfs.js';
 import { knownCallNames } from '../cli/common.js';
 import { ROOT, type FuzzCase } from './cases.js';
 

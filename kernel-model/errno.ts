@@ -6,6 +6,8 @@ const TABLE = [
   [3, 'ESRCH', 'No such process'],
   [4, 'EINTR', 'Interrupted system call'],
   [5, 'EIO', 'Input/output error'],
+  [6, 'ENXIO', 'No such device or address'],
+  [7, 'E2BIG', 'Argument list too long'],
   [9, 'EBADF', 'Bad file descriptor'],
   [10, 'ECHILD', 'No child processes'],
   [11, 'EAGAIN', 'Resource temporarily unavailable'],
@@ -34,6 +36,8 @@ const TABLE = [
   [39, 'ENOTEMPTY', 'Directory not empty'],
   [40, 'ELOOP', 'Too many levels of symbolic links'],
   [75, 'EOVERFLOW', 'Value too large for defined data type'],
+  [95, 'EOPNOTSUPP', 'Operation not supported'],
+  [110, 'ETIMEDOUT', 'Connection timed out'],
 ] as const;
 
 export type ErrnoName = typeof TABLE[number][1];
@@ -59,6 +63,9 @@ export class KernelError extends Error {
 
 /** A host error (from node:fs) as a guest errno. */
 export function hostErrno(err: unknown): number {
+  // Node's errors carry the host's negative errno; x86-64 and i386 Linux share the numbers.
+  const n = (err as { errno?: number }).errno;
+  if (typeof n === 'number' && n < 0 && n > -4096) return -n;
   const code = (err as { code?: string }).code;
   if (code && code in E) return E[code as ErrnoName];
   return E.EIO;

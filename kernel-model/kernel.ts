@@ -8,9 +8,10 @@ import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, userC
 import { E, KernelError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
-import { FdTable, type FileSystem, type Stdio } from './vfs.js';
+import { FdTable, S, joinGuest, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
+import { Task } from './task.js';
 import { LIMITS, LimitExceeded } from './limits.js';
 
 /** Calls whose positive result is bytes written: counted against --max-write-bytes. */
@@ -77,9 +78,21 @@ export interface KernelOptions {
   seed?: number;
   /** Bytes the guest may write with write-family calls in the whole run (LIMITS.writeBytes). */
   maxWriteBytes?: number;
+  /** uname's nodename (--nodename). */
+  nodename?: string;
+  /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
+  argv?: readonly string[];
+  /** The program's path as the guest sees it (readlink of /proc/self/exe). */
+  exePath?: string;
+  /** The initial working directory, a guest path (default `/`). */
+  cwd?: string;
+  /** The initial file mode creation mask (default 022). */
+  umask?: number;
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
 }
+
+export const AT_FDCWD = -100;
 
 /** 2002-01-01T00:00:00Z: the era of the paper's Linux 2.4 measurements. */
 export const DEFAULT_CLOCK_START_MICROS = 1_009_843_200_000_000;
@@ -95,8 +108,14 @@ export class Kernel {
   readonly tracers: Tracer[] = [];
   /** The guest's only source of randomness (AT_RANDOM, getrandom): seeded, reproducible. */
   readonly random: SeededRandom;
+  /** The process's own state: credentials, limits, signal actions and mask, name (task.ts). */
+  readonly task: Task;
   brkStart: number;
   brk: number;
+  /** The working directory: a canonical guest path. */
+  cwd: string;
+  umask: number;
+  readonly exePath: string;
   exitStatus: number | undefined;
   private readonly clockStart: number;
   private readonly jiffies: boolean;
@@ -118,8 +137,12 @@ export class Kernel {
     this.fs = o.fs;
     this.fds = new FdTable(o.stdio, o.fdLimit);
     this.brkStart = this.brk = o.brk;
+    this.cwd = o.cwd ?? '/';
+    this.umask = (o.umask ?? 0o022) & 0o777;
+    this.exePath = o.exePath ?? '/';
     this.pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);
+    this.task = new Task({ pid: this.pid, program: o.argv?.[0], nodename: o.nodename, fdLimit: this.fds.limit });
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
@@ -158,6 +181,16 @@ export class Kernel {
     return this.clockStart + Math.floor(cyclesToMicros(this.profile, this.ledger.totalCycles) + this.ledger.blockedMicros);
   }
 
+  /** Simulated time since the run began (the system's boot): what CLOCK_MONOTONIC reads. */
+  uptimeMicros(): number {
+    return this.nowMicros() - this.clockStart;
+  }
+
+  /** Processor time the guest has used, user and kernel, blocked time excluded (CLOCK_PROCESS_CPUTIME_ID). */
+  cpuNanos(): number {
+    return Math.floor(cyclesToMicros(this.profile, this.ledger.totalCycles) * 1000);
+  }
+
   /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
   crossing(user: UserRegs, instructions: number): number {
     this.syncUser(instructions, true);
@@ -189,7 +222,7 @@ export class Kernel {
     this.ledger.dispatch += dispatchCycles;
     this.ledger.syscalls++;
     const rec: SyscallRecord = {
-      nr, name: spec?.name ?? `syscall_${nr}`, args, result: 0, depth: this.depth, dispatchCycles,
+      nr, name: spec?.name ?? this.personality.nameOf(nr), args, result: 0, depth: this.depth, dispatchCycles,
       handlerCycles: 0, bytesIn: 0, bytesOut: 0, blockedMicros: 0, sub: [], spec,
     };
     const parent = this.current;
@@ -197,7 +230,8 @@ export class Kernel {
     if (!spec) {
       if (!this.warnedNumbers.has(nr)) {
         this.warnedNumbers.add(nr);
-        this.warn(`syscluster: unknown syscall ${nr} (${this.personality.name} personality): returning -ENOSYS`);
+        const which = rec.name === `syscall_${nr}` ? `${nr}` : `${rec.name} (${nr})`;
+        this.warn(`syscluster: unknown syscall ${which} in the ${this.personality.name} personality: returning -ENOSYS`);
       }
       rec.result = -E.ENOSYS;
     } else {
@@ -214,8 +248,9 @@ export class Kernel {
         this.current = parent;
       }
       // A batch's own work is charged by its handler (Kernel.work); here only its copying.
-      const base = spec.family === 'batch'
-        ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
+      // A call refused on purpose costs what Linux's sys_ni_syscall does: nothing past dispatch.
+      const base = spec.support === 'unimplemented' ? 0
+        : spec.family === 'batch' ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
       rec.handlerCycles += base;
       this.ledger.handler += base;
@@ -283,6 +318,19 @@ export class Kernel {
     if (s === undefined) throw new KernelError(E.ENAMETOOLONG);
     if (this.current) this.current.bytesIn += s.length + 1;
     return s;
+  }
+
+  /**
+   * A guest path as the file system takes it: a relative path starts at the working
+   * directory, or with `dirfd` (an *at call) at that directory's path. AT_FDCWD is -100.
+   */
+  at(dirfd: number, guestPath: string): string {
+    if (guestPath.startsWith('/')) return guestPath;
+    if (guestPath === '') throw new KernelError(E.ENOENT);
+    if ((dirfd | 0) === AT_FDCWD) return joinGuest(this.cwd, guestPath);
+    const dir = this.fds.get(dirfd | 0);
+    if ((dir.stat().mode & S.IFMT) !== S.IFDIR) throw new KernelError(E.ENOTDIR);
+    return joinGuest(dir.name, guestPath);
   }
 
   /** The guest asked to end (exit, exit_group, or an exit inside a batch). */

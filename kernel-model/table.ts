@@ -7,9 +7,16 @@
 import type { Kernel } from './kernel.js';
 import type { SyscallSpec } from './syscall.js';
 import { fsCalls } from './sys/fs.js';
+import { fdCalls } from './sys/fd.js';
+import { dirCalls } from './sys/dir.js';
+import { statCalls } from './sys/stat.js';
 import { memoryCalls } from './sys/memory.js';
 import { processCalls } from './sys/process.js';
 import { timeCalls } from './sys/time.js';
+import { infoCalls } from './sys/info.js';
+import { signalCalls } from './sys/signal.js';
+import { futexCalls } from './sys/futex.js';
+import { I386_NAMES, HIGHEST_I386, NO_ENTRY_POINT, i386Name } from './i386-names.js';
 import { MEASURE_CALLS } from './sys/measure.js';
 import { multicallSpec, specializedSpec } from './sys/batch.js';
 import { BUILTIN_SPECIALIZED, SpecializedError, readDefinitions, validateSpecialized, type SpecializedDef } from './specialized.js';
@@ -26,30 +33,32 @@ export interface Personality {
   specializedBase: number;
   /** Highest number a specialized call may take. */
   specializedLimit: number;
+  /** Every number this personality names, modelled or not, in order (the support listing). */
+  numbers: number[];
+  /** The name of a number: its call's, the i386 table's, or `syscall_N` for a number nobody uses. */
+  nameOf(nr: number): string;
 }
 
-/** Real Linux i386 calls that are not modelled: they return -ENOSYS and say so once. */
-export const UNIMPLEMENTED: [number, string][] = [
-  [2, 'fork'], [7, 'waitpid'], [8, 'creat'], [9, 'link'], [11, 'execve'], [12, 'chdir'], [14, 'mknod'],
-  [15, 'chmod'], [33, 'access'], [37, 'kill'], [38, 'rename'], [39, 'mkdir'], [40, 'rmdir'], [41, 'dup'],
-  [42, 'pipe'], [54, 'ioctl'], [55, 'fcntl'], [63, 'dup2'], [90, 'mmap'], [91, 'munmap'], [102, 'socketcall'],
-  [106, 'stat'], [108, 'fstat'], [114, 'wait4'], [117, 'ipc'], [120, 'clone'], [122, 'uname'],
-  [125, 'mprotect'], [140, '_llseek'], [145, 'readv'], [146, 'writev'], [168, 'poll'], [174, 'rt_sigaction'],
-  [175, 'rt_sigprocmask'], [180, 'pread64'], [181, 'pwrite64'], [183, 'getcwd'], [192, 'mmap2'],
-  [195, 'stat64'], [197, 'fstat64'], [240, 'futex'], [243, 'set_thread_area'], [258, 'set_tid_address'],
-  [265, 'clock_gettime'], [295, 'openat'], [375, 'membarrier'], [384, 'arch_prctl'], [403, 'clock_gettime64'],
-];
-
 /** Every modelled call that keeps its real Linux i386 number. */
-export const LINUX_CALLS: SyscallSpec<Kernel>[] = [...processCalls, ...fsCalls, ...timeCalls, ...memoryCalls];
-
-/** The highest number of today's i386 table (Linux 6.x). */
-const HIGHEST_REAL_I386 = 462;
+export const LINUX_CALLS: SyscallSpec<Kernel>[] = [
+  ...processCalls,
+  ...fsCalls,
+  ...fdCalls,
+  ...dirCalls,
+  ...statCalls,
+  ...timeCalls,
+  ...memoryCalls,
+  ...infoCalls,
+  ...signalCalls,
+  ...futexCalls,
+];
 
 function build(calls: SyscallSpec<Kernel>[]): Map<number, SyscallSpec<Kernel>> {
   const table = new Map<number, SyscallSpec<Kernel>>();
   for (const c of calls) {
     if (table.has(c.nr)) throw new Error(`syscall table: ${c.name} and ${table.get(c.nr)!.name} share number ${c.nr}`);
+    const real = i386Name(c.nr);
+    if (c.family !== 'batch' && real !== undefined && real !== c.name) throw new Error(`syscall table: ${c.nr} is ${real} on i386, not ${c.name}`);
     table.set(c.nr, c);
   }
   return table;
@@ -77,15 +86,44 @@ export function loadSpecialized(file: string): SpecializedDef[] {
 export function personality(name: PersonalityName, extra: SpecializedDef[] = []): Personality {
   const numbers = name === 'paper'
     ? { multicallNr: 240, specializedBase: 241, specializedLimit: 251 }
-    : { multicallNr: HIGHEST_REAL_I386 + 38, specializedBase: HIGHEST_REAL_I386 + 39, specializedLimit: HIGHEST_REAL_I386 + 99 };
+    : { multicallNr: HIGHEST_I386 + 38, specializedBase: HIGHEST_I386 + 39, specializedLimit: HIGHEST_I386 + 99 };
   const defs = [...builtinSpecialized(), ...extra];
   const room = numbers.specializedLimit - numbers.specializedBase + 1;
   if (defs.length > room) throw new SpecializedError(`the ${name} personality has room for ${room} specialized calls, not ${defs.length}`);
-  const numberOf = (call: string) => PLAIN_CALLS.find((c) => c.name === call)!.nr;
-  const calls = [...PLAIN_CALLS, multicallSpec(numbers.multicallNr),
+  // Linux 2.4 ended below 240: the paper's kernel has none of the later calls.
+  const plain = name === 'paper' ? PLAIN_CALLS.filter((c) => c.nr < numbers.multicallNr) : PLAIN_CALLS;
+  const numberOf = (call: string) => plain.find((c) => c.name === call)!.nr;
+  const calls = [...plain, multicallSpec(numbers.multicallNr),
     ...defs.map((d, i) => specializedSpec(numbers.specializedBase + i, d, numberOf))];
   const description = name === 'paper'
     ? 'Linux 2.4 numbering: multi-call at 240, specialized calls from 241'
     : `today's i386 numbering: real calls keep their numbers, the multi-call is ${numbers.multicallNr}, specialized calls follow`;
-  return { name, description, table: build(calls), ...numbers };
+  const table = build(calls);
+  const realLimit = name === 'paper' ? numbers.multicallNr : I386_NAMES.length;
+  const listed = new Set([...table.keys(), ...I386_NAMES.slice(0, realLimit).flatMap((n, nr) => (n ? [nr] : []))]);
+  const nameOf = (nr: number) => table.get(nr)?.name ?? (nr < realLimit ? i386Name(nr) : undefined) ?? `syscall_${nr}`;
+  return { name, description, table, ...numbers, numbers: [...listed].sort((x, y) => x - y), nameOf };
+}
+
+export interface ListingRow {
+  nr: number;
+  name: string;
+  support: 'full' | 'partial' | 'unimplemented';
+  family?: string;
+  args?: string[];
+  note: string;
+}
+
+/** Every number a personality names, modelled or not, with its support level: `syscluster syscalls`. */
+export function supportListing(p: Personality): { rows: ListingRow[]; counts: Record<ListingRow['support'] | 'total', number> } {
+  const rows = p.numbers.map((nr): ListingRow => {
+    const s = p.table.get(nr);
+    if (s) return { nr, name: s.name, support: s.support, family: s.family, args: s.args.map((x) => `${x.name}:${x.kind}`), note: s.note ?? '' };
+    const name = p.nameOf(nr);
+    const note = NO_ENTRY_POINT.has(name) ? 'no entry point in Linux either: -ENOSYS' : 'not modelled: returns -ENOSYS, reported once by name';
+    return { nr, name, support: 'unimplemented', note };
+  });
+  const counts = { total: rows.length, full: 0, partial: 0, unimplemented: 0 };
+  for (const r of rows) counts[r.support]++;
+  return { rows, counts };
 }

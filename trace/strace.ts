@@ -6,12 +6,26 @@ import type { GuestMemory } from '../kernel-model/memory.js';
 import type { Kernel, SyscallRecord, Tracer } from '../kernel-model/kernel.js';
 import { errnoName, errnoText, isError } from '../kernel-model/errno.js';
 import type { ArgKind, ArgSpec } from '../kernel-model/syscall.js';
-import { O } from '../kernel-model/vfs.js';
+import { O, S } from '../kernel-model/vfs.js';
+import { HAS_TIMEOUT } from '../kernel-model/sys/futex.js';
+import * as st from './structs.js';
 
 /** strace's default -s: strings and buffers are cut to this many bytes. */
 export const STRING_LIMIT = 32;
 
-const OUT_KINDS = new Set<ArgKind>(['buf_out', 'timeval_out', 'time_out']);
+const OUT_KINDS = new Set<ArgKind>([
+  'buf_out', 'timeval_out', 'time_out',
+  'timespec_out', 'timespec64_out', 'utsname_out', 'sysinfo_out', 'random_out', 'cpuset_out', 'uint_out',
+  'rlimit_out', 'rlimit64_out', 'sigaction_out', 'old_sigaction_out', 'sigset_out', 'old_sigset_out', 'stack_out',
+  'stat_out', 'statx_out', 'statfs_out', 'oldstat_out', 'iovec_out', 'path_out', 'dirent_out', 'dirent64_out', 'loff_out', 'loff_inout',
+]);
+const PR_SET_NAME = 15, PR_GET_NAME = 16;
+
+/** Whether an argument is decoded after the call (the kernel fills it) rather than before. */
+function isOut(kind: ArgKind, args: number[]): boolean {
+  if (kind === 'prctl_arg') return args[0] === PR_GET_NAME;
+  return OUT_KINDS.has(kind);
+}
 
 export const hex = (v: number) => (v === 0 ? 'NULL' : `0x${(v >>> 0).toString(16)}`);
 
@@ -40,11 +54,77 @@ export function openFlags(flags: number): string {
   return parts.join('|');
 }
 
-function timeval(mem: GuestMemory, ptr: number, usecName = 'tv_usec'): string {
+
+/** Bit flags by name, strace-style: `A|B|0x40`, or `0` when none are set. */
+function flagNames(value: number, names: [number, string][], zero = '0'): string {
+  if (value === 0) return zero;
+  const parts: string[] = [];
+  let rest = value >>> 0;
+  for (const [bit, name] of names) if ((rest & bit) === bit && bit !== 0) { parts.push(name); rest = (rest & ~bit) >>> 0; }
+  if (rest) parts.push(`0x${rest.toString(16)}`);
+  return parts.join('|');
+}
+
+const AT_FLAGS: [number, string][] = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x200, 'AT_REMOVEDIR'], [0x400, 'AT_SYMLINK_FOLLOW'],
+  [0x800, 'AT_NO_AUTOMOUNT'], [0x1000, 'AT_EMPTY_PATH'], [0x2000, 'AT_STATX_FORCE_SYNC'], [0x4000, 'AT_STATX_DONT_SYNC']];
+const FCNTL_CMDS: Record<number, string> = {
+  0: 'F_DUPFD', 1: 'F_GETFD', 2: 'F_SETFD', 3: 'F_GETFL', 4: 'F_SETFL', 5: 'F_GETLK', 6: 'F_SETLK', 7: 'F_SETLKW',
+  8: 'F_SETOWN', 9: 'F_GETOWN', 12: 'F_GETLK64', 13: 'F_SETLK64', 14: 'F_SETLKW64', 1030: 'F_DUPFD_CLOEXEC',
+};
+const IOCTL_REQS: Record<number, string> = { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x541b: 'FIONREAD' };
+const FILE_TYPES: Record<number, string> = {
+  [S.IFREG]: 'S_IFREG', [S.IFDIR]: 'S_IFDIR', [S.IFLNK]: 'S_IFLNK', [S.IFCHR]: 'S_IFCHR', [S.IFBLK]: 'S_IFBLK',
+  [S.IFIFO]: 'S_IFIFO', [S.IFSOCK]: 'S_IFSOCK',
+};
+
+/** st_mode as strace prints it: `S_IFREG|0644`. */
+export function fileMode(mode: number): string {
+  const type = FILE_TYPES[mode & S.IFMT];
+  const perm = `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+  return type ? `${type}|${perm}` : perm;
+}
+
+const u64 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.length).getBigUint64(at, true);
+const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(at, true);
+
+function struct(mem: GuestMemory, ptr: number, size: number, show: (b: Uint8Array) => string): string {
+  const b = mem.read(ptr, size);
+  return b ? show(b) : hex(ptr);
+}
+
+function iovec(mem: GuestMemory, ptr: number, count: number, budget: number): string {
+  const n = Math.min(count, 16);
+  const raw = mem.read(ptr, n * 8);
+  if (!raw || count < 0 || count > 1024) return hex(ptr);
+  const items: string[] = [];
+  let left = budget;
+  for (let i = 0; i < n; i++) {
+    const base = u32(raw, i * 8), len = u32(raw, i * 8 + 4);
+    const shown = Math.max(0, Math.min(len, left));
+    left -= shown;
+    const b = mem.read(base, Math.min(shown, STRING_LIMIT + 1));
+    items.push(`{iov_base=${b ? quote(b.subarray(0, Math.min(shown, STRING_LIMIT + 1)), Math.min(shown, STRING_LIMIT)) : hex(base)}, iov_len=${len}}`);
+  }
+  return `[${items.join(', ')}${count > n ? ', ...' : ''}]`;
+}
+
+function direntCount(mem: GuestMemory, ptr: number, len: number, wide: boolean): number {
+  const b = mem.read(ptr, len);
+  if (!b) return 0;
+  let n = 0;
+  for (let at = 0; at + 10 <= len; n++) {
+    const reclen = b[at + (wide ? 16 : 8)] | (b[at + (wide ? 17 : 9)] << 8);
+    if (reclen === 0) break;
+    at += reclen;
+  }
+  return n;
+}
+
+function timeval(mem: GuestMemory, ptr: number): string {
   const b = mem.read(ptr, 8);
   if (!b) return hex(ptr);
   const dv = new DataView(b.buffer, b.byteOffset, 8);
-  return `{tv_sec=${dv.getInt32(0, true)}, ${usecName}=${dv.getInt32(4, true)}}`;
+  return `{tv_sec=${dv.getInt32(0, true)}, tv_usec=${dv.getInt32(4, true)}}`;
 }
 
 /** One argument as strace would print it. */
@@ -71,13 +151,116 @@ export function formatValue(spec: ArgSpec, args: number[], result: number, mem: 
       const b = mem.read(value, Math.min(result, STRING_LIMIT + 1));
       return b ? quote(b) : hex(value);
     }
+    case 'dirfd': return (value | 0) === -100 ? 'AT_FDCWD' : String(value | 0);
+    case 'atflags': return flagNames(value, AT_FLAGS);
+    case 'access_mode': return value === 0 ? 'F_OK' : flagNames(value, [[4, 'R_OK'], [2, 'W_OK'], [1, 'X_OK']]);
+    case 'fcntl_cmd': return FCNTL_CMDS[value] ?? String(value);
+    case 'ioctl_req': return IOCTL_REQS[value] ?? hex(value);
+    case 'fdflags': return flagNames(value, [[O.CLOEXEC, 'O_CLOEXEC']]);
+    case 'rename_flags': return flagNames(value, [[1, 'RENAME_NOREPLACE'], [2, 'RENAME_EXCHANGE'], [4, 'RENAME_WHITEOUT']]);
+    case 'statx_mask': return value === 0x7ff ? 'STATX_BASIC_STATS' : value === 0xfff ? 'STATX_ALL' : hex(value);
+    case 'off_lo': return String((args[index + 1] | 0) * 2 ** 32 + (value >>> 0));
+    case 'off_hi': return '';
+    case 'stat_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 96, (b) => `{st_mode=${fileMode(u32(b, 16))}, st_size=${u64(b, 44)}, ...}`);
+    case 'oldstat_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 64, (b) => `{st_mode=${fileMode(b[8] | (b[9] << 8))}, st_size=${u32(b, 20)}, ...}`);
+    case 'statx_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 256, (b) => `{stx_mask=${u32(b, 0) === 0x7ff ? 'STATX_BASIC_STATS' : hex(u32(b, 0))}, stx_mode=${fileMode(b[28] | (b[29] << 8))}, stx_size=${u64(b, 40)}, ...}`);
+    case 'statfs_out':
+      if (isError(result)) return hex(value);
+      return struct(mem, value, 84, (b) => `{f_type=${hex(u32(b, 0))}, f_bsize=${u32(b, 4)}, f_blocks=${u64(b, 8)}, f_bfree=${u64(b, 16)}, f_bavail=${u64(b, 24)}, f_files=${u64(b, 32)}, f_ffree=${u64(b, 40)}, ...}`);
+    case 'iovec_in': return iovec(mem, value, spec.len !== undefined ? args[spec.len] | 0 : 0, Infinity);
+    case 'iovec_out': return isError(result) ? hex(value) : iovec(mem, value, spec.len !== undefined ? args[spec.len] | 0 : 0, result);
+    case 'path_out': {
+      if (isError(result) || result <= 0) return hex(value);
+      const b = mem.read(value, Math.min(result, 4096));
+      if (!b) return hex(value);
+      const nul = b.indexOf(0);
+      return quote(nul >= 0 ? b.subarray(0, nul) : b, 4096);
+    }
+    case 'dirent_out': case 'dirent64_out':
+      if (isError(result) || result <= 0) return hex(value);
+      return `${hex(value)} /* ${direntCount(mem, value, result, spec.kind === 'dirent64_out')} entries */`;
+    case 'loff_out': case 'loff_inout': {
+      if (value === 0) return 'NULL';
+      if (isError(result)) return hex(value);
+      const lo = mem.readU32(value), hi = mem.readU32(value + 4);
+      return lo === null || hi === null ? hex(value) : `[${(hi | 0) * 2 ** 32 + lo}]`;
+    }
+    case 'utimes_in': case 'utimes64_in': {
+      if (value === 0) return 'NULL';
+      const size = spec.kind === 'utimes64_in' ? 16 : 8;
+      return struct(mem, value, 2 * size, (b) => {
+        const one = (at: number) => {
+          const nsec = u32(b, at + size / 2);
+          const sec = size === 16 ? new DataView(b.buffer, b.byteOffset, b.length).getBigInt64(at, true) : u32(b, at) | 0;
+          return nsec === (1 << 30) - 1 ? 'UTIME_NOW' : nsec === (1 << 30) - 2 ? 'UTIME_OMIT' : `{tv_sec=${sec}, tv_nsec=${nsec}}`;
+        };
+        return `[${one(0)}, ${one(size)}]`;
+      });
+    }
     case 'timeval_in': case 'timeval_out': return value === 0 ? 'NULL' : timeval(mem, value);
-    case 'timespec_in': return value === 0 ? 'NULL' : timeval(mem, value, 'tv_nsec');
+    case 'timespec_in': return value === 0 ? 'NULL' : st.timespec(mem, value, false);
     case 'time_out': {
       if (value === 0) return 'NULL';
       const t = mem.readU32(value);
       return t === null ? hex(value) : `[${t}]`;
     }
+    default: return formatStruct(spec, args, result, mem, value);
+  }
+}
+
+/** The structures and flags of the non-file calls (trace/structs.ts). Out kinds show the pointer when the call failed. */
+function formatStruct(spec: ArgSpec, args: number[], result: number, mem: GuestMemory, value: number): string {
+  if (OUT_KINDS.has(spec.kind) && (value === 0 || isError(result))) return hex(value);
+  if (value === 0 && /_(in|out)$/.test(spec.kind)) return 'NULL';
+  switch (spec.kind) {
+    case 'clockid': return st.clockName(value);
+    case 'clock_flags': return st.clockFlags(value);
+    case 'timespec_out': return st.timespec(mem, value, false);
+    case 'timespec64_in': case 'timespec64_out': return st.timespec(mem, value, true);
+    case 'futex_timeout': case 'futex_timeout64':
+      if (!HAS_TIMEOUT.has(args[1] & ~0x180)) return String(value >>> 0);
+      return value === 0 ? 'NULL' : st.timespec(mem, value, spec.kind === 'futex_timeout64');
+    case 'futex_op': return st.futexOp(value);
+    case 'futex_val3': return st.futexVal3(args[1], value);
+    case 'utsname_out': return st.utsname(mem, value);
+    case 'sysinfo_out': return st.sysinfo(mem, value);
+    case 'random_out': {
+      const b = mem.read(value, Math.min(result, STRING_LIMIT + 1));
+      return b ? st.hexBytes(b, STRING_LIMIT) : hex(value);
+    }
+    case 'grnd_flags': return st.grndFlags(value);
+    case 'cpuset_out': return st.cpuset(mem, value, result);
+    case 'uint_out': {
+      const v = mem.readU32(value);
+      return v === null ? hex(value) : `[${v}]`;
+    }
+    case 'prio_which': return st.prioWhich(value);
+    case 'resource': return st.resourceName(value);
+    case 'rlimit_in': case 'rlimit_out': return st.rlimit(mem, value, false);
+    case 'rlimit64_in': case 'rlimit64_out': return st.rlimit(mem, value, true);
+    case 'prctl_option': return st.prctlOption(value);
+    case 'prctl_arg': {
+      if (args[0] !== PR_SET_NAME && args[0] !== PR_GET_NAME) return value === 0 ? '0' : `0x${(value >>> 0).toString(16)}`;
+      if (isError(result) && args[0] === PR_GET_NAME) return hex(value);
+      const name = mem.readCString(value, 16);
+      if (name === null) return hex(value);
+      return quote(Buffer.from(name ?? (mem.read(value, 15) ?? new Uint8Array())));
+    }
+    case 'persona': return value === 0 ? 'PER_LINUX' : hex(value);
+    case 'signal': return st.signalName(value);
+    case 'sigaction_in': case 'sigaction_out': return st.sigaction(mem, value, false);
+    case 'old_sigaction_in': case 'old_sigaction_out': return st.sigaction(mem, value, true);
+    case 'sighow': return st.sigHow(value);
+    case 'sigset_in': case 'sigset_out': return st.sigsetAt(mem, value, false);
+    case 'old_sigset_in': case 'old_sigset_out': return st.sigsetAt(mem, value, true);
+    case 'stack_in': case 'stack_out': return st.stack(mem, value);
+    default: return hex(value);
   }
 }
 
@@ -86,6 +269,7 @@ export function formatResult(rec: SyscallRecord): string {
   if (isError(r)) return `-1 ${errnoName(-r)} (${errnoText(-r)})`;
   if (rec.spec?.returnsPointer) return hex(r);
   if (rec.name === '_newselect' && r === 0) return '0 (Timeout)';
+  if (rec.name === 'personality') return r === 0 ? '0 (PER_LINUX)' : hex(r);
   return String(r);
 }
 
@@ -96,21 +280,24 @@ export function decodeArgs(rec: SyscallRecord, mem: GuestMemory, phase: 'in' | '
   const flagsAt = specs.findIndex((s) => s.kind === 'oflags');
   const modeUnused = flagsAt >= 0 && !(rec.args[flagsAt] & O.CREAT);
   specs.forEach((spec, i) => {
-    if (spec.kind === 'mode' && modeUnused) return;
-    if (OUT_KINDS.has(spec.kind) === (phase === 'out')) into[i] = formatValue(spec, rec.args, rec.result, mem, i);
+    if ((spec.kind === 'mode' && modeUnused) || spec.kind === 'off_hi') return;
+    if (isOut(spec.kind, rec.args) === (phase === 'out')) into[i] = formatValue(spec, rec.args, rec.result, mem, i);
   });
   if (!rec.spec) rec.args.forEach((a, i) => { into[i] ??= hex(a); });
   return into;
 }
 
 export function straceLine(rec: SyscallRecord, decoded: string[]): string {
-  const shown = (rec.spec ? decoded.slice(0, rec.spec.args.length) : decoded.slice(0, 6)).filter((d) => d !== undefined);
+  const which = rec.spec?.shownArgs?.(rec.args);
+  const shown = (which ? which.map((i) => decoded[i]) : decoded.slice(0, rec.spec ? rec.spec.args.length : 6)).filter((d) => d !== undefined);
   return `${'  '.repeat(rec.depth)}${rec.name}(${shown.join(', ')}) = ${formatResult(rec)}`;
 }
 
 /** Prints one line per call, batch entries indented under their batch. */
 export class StraceTracer implements Tracer {
   private readonly decoded = new WeakMap<SyscallRecord, string[]>();
+  /** Plain calls that ended the run (a futex wait nothing could end): they never return. */
+  private readonly noReturn = new WeakSet<SyscallRecord>();
   constructor(private readonly print: (line: string) => void) {}
 
   before(rec: SyscallRecord, k: Kernel): void {
@@ -120,13 +307,14 @@ export class StraceTracer implements Tracer {
   syscall(rec: SyscallRecord, k: Kernel): void {
     const d = decodeArgs(rec, k.mem, 'out', this.decoded.get(rec) ?? []);
     this.decoded.set(rec, d);
+    if (k.exited && rec.sub.length === 0) this.noReturn.add(rec);
     if (rec.depth === 0) this.emit(rec);
   }
 
   private emit(rec: SyscallRecord): void {
     const line = straceLine(rec, this.decoded.get(rec) ?? []);
     // exit never returns: strace prints it without a result.
-    this.print(rec.name === 'exit' || rec.name === 'exit_group' ? line.replace(/ = .*$/, ' = ?') : line);
+    this.print(rec.name === 'exit' || rec.name === 'exit_group' || this.noReturn.has(rec) ? line.replace(/ = .*$/, ' = ?') : line);
     for (const sub of rec.sub) this.emit(sub);
   }
 }

@@ -1,7 +1,7 @@
 // syscluster run <guest> [args...]: run one guest with its own exit code.
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
-import { hostStdio } from '../../kernel-model/vfs.js';
+import { hostStdio } from '../../host/stdio.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
 import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';

@@ -3,7 +3,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { toJsonl } from '../../trace/dump.js';
 import { traceChrome, traceText } from '../../trace/formats.js';
 import { recordTrace } from '../../trace/record.js';
-import { hostStdio } from '../../kernel-model/vfs.js';
+import { hostStdio } from '../../host/stdio.js';
 import { guestPositionals, guestRun, writeOutput } from '../common.js';
 
 export const command = 'trace <guest> [args..]';
