@@ -7,7 +7,7 @@ import { BadInput } from '../emulator/elf.js';
 import { LIMITS, parseLimit } from '../kernel-model/limits.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
-import { HostFileSystem, hostUmask } from '../host/hostfs.js';
+import type { HostFileSystem } from '../host/hostfs.js';
 import type { Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
@@ -125,8 +125,12 @@ export function openOutput(file: string): number {
   }
 }
 
+/** The host adapter (it binds libc through koffi): loaded only by commands that run guests. */
+const loadHost = () => import('../host/hostfs.js');
+
 /** A host directory as the guest's root (and a sysroot behind it), or bad input. */
-export function hostRoot(root: string, sysroot?: string): HostFileSystem {
+export async function hostRoot(root: string, sysroot?: string): Promise<HostFileSystem> {
+  const { HostFileSystem } = await loadHost();
   const dir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
   if (!dir(root)) throw new BadInput(`--root ${root}: no such directory`);
   const lower = sysroot === 'none' ? undefined : sysroot ?? (dir(DEFAULT_SYSROOT) ? DEFAULT_SYSROOT : undefined);
@@ -171,13 +175,13 @@ export function guestPositionals<T>(y: Argv<T>, what = 'an i386 ELF file, or a b
 }
 
 /** A guest and what to run it with, from the parsed command line. */
-export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof readGuest>; options: RunOptions } {
+export async function guestRun(a: GuestArgs, stdio: Stdio): Promise<{ guest: ReturnType<typeof readGuest>; options: RunOptions }> {
   const guest = readGuest(a.guest);
   return {
     guest,
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
-      fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
+      fs: await hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: (await loadHost()).hostUmask(), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
       maxKernelSteps: parseLimit('--max-kernel-steps', a.maxKernelSteps ?? LIMITS.kernelSteps.default),
       maxWriteBytes: parseLimit('--max-write-bytes', a.maxWriteBytes ?? LIMITS.writeBytes.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       nodename: nodename(a.nodename),

@@ -26,7 +26,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const { guest, options } = guestRun(a, hostStdio);
+  const { guest, options } = await guestRun(a, hostStdio);
   const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;

@@ -30,7 +30,7 @@ export async function loadSource(a: Args): Promise<Trace> {
       throw err;
     }
   }
-  const { guest, options } = guestRun(a, new CapturedStdio());
+  const { guest, options } = await guestRun(a, new CapturedStdio());
   return (await recordTrace(guest.bytes, guest.name, options)).trace;
 }
 

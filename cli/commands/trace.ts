@@ -23,7 +23,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const { guest, options } = guestRun(a, hostStdio);
+  const { guest, options } = await guestRun(a, hostStdio);
   const { trace, exitCode } = await recordTrace(guest.bytes, guest.name, options);
   writeOutput(a.out, a.format === 'chrome' ? traceChrome(trace) : a.format === 'text' ? traceText(trace) : toJsonl(trace));
   process.stderr.write(`syscluster: ${trace.crossings.length} crossings written to ${a.out} (${a.format})\n`);
