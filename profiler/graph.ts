@@ -1,8 +1,8 @@
 // The syscall graph of the paper's Figure 4 (GraphBuilder): a node per call (with the
 // arguments asked for), an edge weighted by how often one call immediately follows
 // another in the same process. From it: the heaviest edges, frequent sequences and
-// loops, clusters ranked by what they would save on a platform, a value profile of
-// constant arguments, and the graph drawn as DOT and SVG.
+// loops, clusters ranked by what they would save on a platform, and a value profile of
+// constant arguments. The graph is drawn (DOT, SVG by Graphviz) in view/graph-draw.ts.
 import { clusterSavingCycles, type PlatformProfile } from '../kernel-model/cost.js';
 import { PLAIN_ARGS } from '../kernel-model/table.js';
 import type { CallEvent, EventLog } from './events.js';
@@ -168,56 +168,4 @@ export function valueProfile(logs: EventLog[], minCalls = 3, share = 0.9): Value
     if (of >= minCalls && count / of >= share) out.push({ call, arg: ARG_NAMES[call]?.[Number(index)] ?? index, value, count, of });
   }
   return out.sort((a, b) => b.count - a.count || a.call.localeCompare(b.call));
-}
-
-const dotId = (s: string) => JSON.stringify(s);
-
-export function toDot(g: SyscallGraph, maxEdges = 60): string {
-  const edges = edgeList(g).slice(0, maxEdges);
-  const max = Math.max(1, ...edges.map((e) => e.weight));
-  const used = new Set(edges.flatMap((e) => [e.from, e.to]));
-  return [
-    'digraph syscalls {',
-    '  node [shape=box, fontname="sans-serif"];',
-    ...[...used].map((n) => `  ${dotId(n)} [label=${dotId(`${n}\n${g.nodes.get(n)}`)}];`),
-    ...edges.map((e) => `  ${dotId(e.from)} -> ${dotId(e.to)} [label="${e.weight}", penwidth=${(1 + (4 * e.weight) / max).toFixed(2)}];`),
-    '}',
-  ].join('\n') + '\n';
-}
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** The graph on a circle, edges as arrows whose width shows their weight. */
-export function toSvg(g: SyscallGraph, title: string, maxEdges = 40): string {
-  const edges = edgeList(g).slice(0, maxEdges);
-  const nodes = [...new Set(edges.flatMap((e) => [e.from, e.to]))];
-  const W = 800, H = 640, cx = W / 2, cy = H / 2 + 10, r = Math.min(W, H) / 2 - 110;
-  const pos = new Map(nodes.map((n, i) => [n, { x: cx + r * Math.cos((2 * Math.PI * i) / nodes.length - Math.PI / 2), y: cy + r * Math.sin((2 * Math.PI * i) / nodes.length - Math.PI / 2) }]));
-  const max = Math.max(1, ...edges.map((e) => e.weight));
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${cx}" y="24" text-anchor="middle" font-size="15">${esc(title)}</text>`,
-  ];
-  for (const e of edges) {
-    const a = pos.get(e.from)!, b = pos.get(e.to)!;
-    const w = (1 + (5 * e.weight) / max).toFixed(1);
-    if (e.from === e.to) {
-      parts.push(`<circle cx="${a.x}" cy="${a.y - 28}" r="14" fill="none" stroke="#555" stroke-width="${w}"/><text x="${a.x + 18}" y="${a.y - 36}">${e.weight}</text>`);
-      continue;
-    }
-    // Curve each edge a little so that a -> b and b -> a stay apart.
-    const mx = (a.x + b.x) / 2 + (b.y - a.y) * 0.12, my = (a.y + b.y) / 2 - (b.x - a.x) * 0.12;
-    const d = Math.hypot(b.x - mx, b.y - my) || 1, ex = b.x - ((b.x - mx) / d) * 22, ey = b.y - ((b.y - my) / d) * 22;
-    parts.push(`<path d="M${a.x.toFixed(1)},${a.y.toFixed(1)} Q${mx.toFixed(1)},${my.toFixed(1)} ${ex.toFixed(1)},${ey.toFixed(1)}" fill="none" stroke="#555" stroke-opacity="0.7" stroke-width="${w}" marker-end="url(#arrow)"/>`);
-    parts.push(`<text x="${mx.toFixed(1)}" y="${my.toFixed(1)}" fill="#a00">${e.weight}</text>`);
-  }
-  for (const n of nodes) {
-    const p = pos.get(n)!;
-    parts.push(`<rect x="${p.x - 4 * n.length - 8}" y="${p.y - 12}" width="${8 * n.length + 16}" height="24" rx="6" fill="#e8f0fe" stroke="#1f77b4"/>`);
-    parts.push(`<text x="${p.x}" y="${p.y + 4}" text-anchor="middle">${esc(n)} (${g.nodes.get(n)})</text>`);
-  }
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
 }

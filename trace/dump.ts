@@ -18,6 +18,8 @@ export interface TraceHeader {
   argv: string[];
   platform: PlatformProfile;
   personality: string;
+  /** The executable the run came from (absolute path and SHA-256 of its bytes), so analysis can read it. */
+  binary?: { path: string; sha256: string };
 }
 
 export interface CallRecord {

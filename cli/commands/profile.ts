@@ -1,8 +1,12 @@
 // syscluster profile <dump | strace log>...: the syscall graph and what is worth clustering.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { analyzeBinary } from '../../analysis/index.js';
+import type { Region } from '../../analysis/regions.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { InputError, readEvents, type EventLog } from '../../profiler/events.js';
-import { ProfileInputError, buildGraph, edgeList, frequentSequences, parseArgSelection, rankCandidates, toDot, toSvg, valueProfile } from '../../profiler/graph.js';
+import { ProfileInputError, buildGraph, edgeList, frequentSequences, parseArgSelection, rankCandidates, valueProfile } from '../../profiler/graph.js';
+import { graphDot, graphSvg } from '../../view/graph-draw.js';
 import { specializedFromProfile } from '../../profiler/specialize.js';
 import { BadInput, platform, writeOutput } from '../common.js';
 
@@ -46,7 +50,43 @@ export function loadLogs(files: string[]): EventLog[] {
   });
 }
 
-export function handler(a: Args): void {
+/** What the binary says of a candidate: clusterable, after which transformations, or never. */
+function verdictOf(regions: Region[], calls: string[], looped: boolean): string {
+  const pairs = calls.slice(1).map((c, i) => regions.filter((r) => r.kind !== 'loop' && r.calls[0] === calls[i] && r.calls[1] === c));
+  if (looped) {
+    const loop = regions.find((r) => r.kind === 'loop' && [...r.calls].sort().join() === [...calls].sort().join());
+    if (!loop) return 'no such loop in the code';
+    return loop.never ? 'never' : loop.after.length ? `after ${loop.after.join(' + ')}` : 'clusterable';
+  }
+  if (pairs.some((p) => !p.length)) return 'not consecutive in the code';
+  // Each pair may occur in several places: the best verdict among them.
+  const best = pairs.map((p) => p.find((r) => r.clusterable) ?? p.find((r) => !r.never && r.after.length) ?? p[0]);
+  if (best.some((r) => r.never)) return 'never';
+  const after = [...new Set(best.flatMap((r) => r.after))];
+  return best.every((r) => r.clusterable) ? 'clusterable' : after.length ? `after ${after.join(' + ')}` : 'not clusterable';
+}
+
+/** The regions of the binary a dump names, when that file is still there with the same bytes. */
+async function binaryRegions(logs: EventLog[]): Promise<{ path: string; regions: Region[] } | undefined> {
+  const bin = logs.length === 1 ? logs[0].trace?.header.binary : undefined;
+  if (!bin) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(bin.path);
+  } catch {
+    return undefined;
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== bin.sha256) return undefined;
+  try {
+    return { path: bin.path, regions: (await analyzeBinary(bytes, bin.path)).regions };
+  } catch (err) {
+    if (!(err instanceof BadInput)) throw err;
+    process.stderr.write(`syscluster: the dump's binary cannot be analysed (${err.message}); advice follows the trace alone\n`);
+    return undefined;
+  }
+}
+
+export async function handler(a: Args): Promise<void> {
   const logs = loadLogs(a.files.map(String));
   let sel;
   try {
@@ -58,16 +98,28 @@ export function handler(a: Args): void {
   const profile = platform(a.platform);
   const g = buildGraph(logs, sel);
   const seqs = frequentSequences(g, a.maxLength);
-  const candidates = rankCandidates(seqs, profile);
+  const binary = await binaryRegions(logs);
+  // A loop is one candidate however the trace rotates it; with the binary at hand each candidate carries its verdict.
+  const loops = new Set<string>();
+  const candidates = rankCandidates(seqs, profile).filter((c) => {
+    if (c.kind !== 'looped') return true;
+    const key = [...c.calls].sort().join();
+    if (loops.has(key)) return false;
+    loops.add(key);
+    return true;
+  }).map((c) => (binary ? { ...c, binary: verdictOf(binary.regions, c.calls.map((x) => x.split(' ')[0]), c.kind === 'looped') } : c));
   const values = valueProfile(logs);
   const unparsed = logs.flatMap((l) => l.unparsed);
   const calls = logs.reduce((n, l) => n + l.events.length, 0);
-  if (a.dot) writeOutput(a.dot, toDot(g));
-  if (a.svg) writeOutput(a.svg, toSvg(g, `syscall graph: ${a.files.join(', ')}`));
+  const title = `syscall graph: ${a.files.join(', ')}`;
+  if (a.dot) writeOutput(a.dot, graphDot(g, { title }).dot);
+  if (a.svg) writeOutput(a.svg, await graphSvg(g, { title }));
   if (a.emitSpecialized) {
-    const defs = specializedFromProfile(logs, seqs);
+    const regions = binary;
+    const { defs, rejected } = specializedFromProfile(logs, seqs, { profile, regions: regions?.regions });
     writeOutput(a.emitSpecialized, JSON.stringify({ about: `emitted by syscluster profile from ${a.files.join(', ')}`, calls: defs }, null, 2) + '\n');
-    process.stderr.write(`syscluster: ${defs.length} specialized-call definitions written to ${a.emitSpecialized}\n`);
+    process.stderr.write(`syscluster: ${defs.length} specialized-call definitions written to ${a.emitSpecialized} (${regions ? `checked against ${regions.path}` : 'from the trace\'s data flow; no binary at hand'}; each replayed against the trace)\n`);
+    for (const r of rejected) process.stderr.write(`syscluster: not emitted: ${r.calls.join(', ')}: ${r.why}\n`);
   }
   if (unparsed.length) process.stderr.write(`syscluster: ${unparsed.length} lines could not be parsed (first: ${unparsed[0].at}: ${unparsed[0].text.slice(0, 80)})\n`);
   const edges = edgeList(g);
@@ -86,7 +138,8 @@ export function handler(a: Args): void {
     '', 'frequent sequences:',
     ...seqs.slice(0, a.top).map((s) => `  ${String(s.count).padStart(7)}x ${s.calls.join(', ')}${s.longestRun >= 3 ? `  (a loop: up to ${s.longestRun} in a row)` : ''}`),
     '', `candidate clusters on ${profile.name}, by estimated savings:`,
-    ...candidates.slice(0, a.top).map((c) => `  ${n(c.savedCycles).padStart(12)} cycles  ${c.kind.padEnd(11)} ${c.calls.join(', ')} (${c.occurrences}x)`),
+    ...candidates.slice(0, a.top).map((c) => `  ${n(c.savedCycles).padStart(12)} cycles  ${c.kind.padEnd(11)} ${c.calls.join(', ')} (${c.occurrences}x)${'binary' in c ? `  [${c.binary}]` : ''}`),
+    ...(binary ? [`  (verdicts from the code of ${binary.path}: syscluster analyze)`] : []),
     '', 'value profile (arguments that nearly always take one value):',
     ...(values.length ? values.slice(0, a.top).map((v) => `  ${v.call} ${v.arg} = ${v.value} in ${v.count} of ${v.of} calls`) : ['  none']),
   ];

@@ -1,4 +1,6 @@
 // syscluster trace <guest> [args...] --out FILE: a dump of every crossing.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { toJsonl } from '../../trace/dump.js';
 import { traceChrome, traceText } from '../../trace/formats.js';
@@ -25,6 +27,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(a: Args): Promise<void> {
   const { guest, options } = await guestRun(a, hostStdio);
   const { trace, exitCode } = await recordTrace(guest.bytes, guest.name, options);
+  trace.header.binary = { path: path.resolve(guest.path), sha256: createHash('sha256').update(guest.bytes).digest('hex') };
   writeOutput(a.out, a.format === 'chrome' ? traceChrome(trace) : a.format === 'text' ? traceText(trace) : toJsonl(trace));
   process.stderr.write(`syscluster: ${trace.crossings.length} crossings written to ${a.out} (${a.format})\n`);
   process.exitCode = exitCode;
