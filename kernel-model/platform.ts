@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MILLI_PER_CYCLE, type PlatformProfile } from './cost.js';
+import { UserError } from './limits.js';
 
-export class ProfileError extends Error {}
+export class ProfileError extends UserError {}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/kernel-model → the repository's platforms/ folder. */
