@@ -18,7 +18,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 
 # Debian packages: the Unicorn engine (runtime and headers for the native helper),
 # qemu-user (the reference Linux ABI for differential tests), the C toolchain, and
-# chromium (the browser the web view's tests drive through playwright-core).
+# chromium (the browser the web view's tests drive through playwright-core), gdb (the
+# debugger the gdb stub's tests drive).
 packages=(libunicorn2 libunicorn-dev qemu-user gcc make libc6-dev chromium gdb)
 missing=()
 for p in "${packages[@]}"; do
