@@ -79,6 +79,9 @@ export function cluster(a: BinaryAnalysis, o: ClusterOptions = {}): ClusterResul
   const wanted = (r: Region) => !o.regions || o.regions.some((w) => w === pairKey(r) || w === r.calls.join('->') || Number.parseInt(w, 16) === r.start);
   const regions = a.regions.filter(wanted);
   result.needTransformation = regions.filter((r) => !r.clusterable && r.after.length);
+  for (const r of regions.filter((x) => !x.clusterable && !x.after.length)) {
+    result.left.push({ region: r, why: r.never ? `never clusterable: ${r.never}` : `fails ${r.failed.join(', ')}: ${r.failed.map((c) => r.reasons[c]).join('; ')}` });
+  }
   const loops = a.regions.filter((r) => r.kind === 'loop');
   const inLoop = (r: Region) => loops.some((l) => r.sites.every((s) => l.lines.some((x) => x.address === s.at)));
   const weight = (r: Region) => o.weights?.get(pairKey(r)) ?? 0;
