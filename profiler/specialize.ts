@@ -46,7 +46,11 @@ function resultMayFeed(call: string, j: number): boolean {
 export function specializedFromProfile(logs: EventLog[], seqs: Sequence[], o: SpecializeOptions): { defs: SpecializedDef[]; rejected: Rejected[] } {
   const limit = o.limit ?? 3;
   const byPid = new Map<string, CallEvent[]>();
-  logs.forEach((l, li) => l.events.forEach((e) => { const k = `${li}/${e.pid}`; byPid.set(k, [...(byPid.get(k) ?? []), e]); }));
+  logs.forEach((l, li) => l.events.forEach((e) => {
+    const k = `${li}/${e.pid}`;
+    const list = byPid.get(k);
+    if (list) list.push(e); else byPid.set(k, [e]);
+  }));
   const defs: SpecializedDef[] = [];
   const rejected: Rejected[] = [];
   const taken = new Set([...PLAIN_ARITY.keys(), 'multi_call', ...builtinSpecialized().map((d) => d.name)]);

@@ -107,11 +107,16 @@ const command = suite('view command');
 command('bad input: one line and exit code 2', () => {
   const dir = tmpdir();
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello\nworld\n');
-  fs.writeFileSync(path.join(dir, 'cut.jsonl'), '{"format":"syscluster-trace","version":1,"guest":"x","argv":["x"],"platform":{},"personality":"paper"}\n');
-  fs.writeFileSync(path.join(dir, 'cut2.jsonl'), fs.readFileSync(path.join(dir, 'cut.jsonl'), 'utf8') + '{"seq":1,"call":{"name":"getpid"},"cost":{}}\n');
+  // A real dump cut short: its header alone, then its header and first record.
+  assert.is(cli(['trace', 'hello', '--out', 'whole.jsonl'], { cwd: dir }).status, 0);
+  const lines = fs.readFileSync(path.join(dir, 'whole.jsonl'), 'utf8').split('\n');
+  fs.writeFileSync(path.join(dir, 'cut.jsonl'), lines[0] + '\n');
+  fs.writeFileSync(path.join(dir, 'cut2.jsonl'), lines[0] + '\n' + lines[1] + '\n');
+  fs.writeFileSync(path.join(dir, 'badhead.jsonl'), '{"format":"syscluster-trace","version":1,"guest":"x","argv":["x"],"platform":{},"personality":"paper"}\n');
   fs.mkdirSync(path.join(dir, 'empty'));
   for (const [input, why] of [['missing.jsonl', /cannot read/], ['notes.txt', /neither a syscluster dump nor a strace log/],
-    ['cut.jsonl', /truncated dump/], ['cut2.jsonl', /cut2\.jsonl:3: truncated dump/], ['empty', /no scenario results/]] as const) {
+    ['cut.jsonl', /truncated dump/], ['cut2.jsonl', /cut2\.jsonl:3: truncated dump/], ['badhead.jsonl', /badhead\.jsonl:1: header/],
+    ['empty', /no scenario results/]] as const) {
     const r = cli(['view', input, '--out', 'x.html'], { cwd: dir });
     assert.is(r.status, 2, `${input}: ${r.stderr}`);
     assert.match(r.stderr, why);

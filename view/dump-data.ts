@@ -4,12 +4,10 @@
 // gzip-compressed chunks (the stepper opens a chunk when it gets there), and the
 // syscall graph laid out by Graphviz.
 import fs from 'node:fs';
-import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { PT_REGS_ORDER } from '../kernel-model/boundary.js';
-import type { CallEvent } from '../profiler/events.js';
-import { buildGraph } from '../profiler/graph.js';
-import { TraceError, callCost, parseTrace, type CallRecord, type CrossingDump, type TraceFooter, type TraceHeader } from '../trace/dump.js';
+import { SyscallGraph, ValueCounter, profileSink } from '../profiler/graph.js';
+import { TraceError, callCost, scanDump, type CallRecord, type CrossingDump, type TraceFooter, type TraceHeader } from '../trace/dump.js';
 import { graphDot } from './graph-draw.js';
 import { renderDot } from './graphviz.js';
 
@@ -17,34 +15,22 @@ import { renderDot } from './graphviz.js';
 export const CHUNK = 2000;
 
 /**
- * The one place the view reads a dump: each crossing in order, then the header and the
- * end record checked by the trace reader (trace/dump.ts). Lines are read one at a time.
+ * The one place the view reads a dump: each crossing in order through the trace reader
+ * (trace/dump.ts), which checks every record and reads one line at a time.
  */
 export async function readDumpRecords(file: string, onCrossing: (x: CrossingDump) => void): Promise<{ header: TraceHeader; footer: TraceFooter }> {
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  let n = 0, first = '', last = '';
-  for await (const line of lines) {
-    n++;
-    if (n === 1) {
-      first = line;
-      parseTrace(`${first}\n{"end":true}\n`, file); // the header, checked before anything else
-      continue;
-    }
-    if (last) {
-      let r: any;
-      try { r = JSON.parse(last); } catch { throw new TraceError(`${file}:${n - 1}: not a JSON record`); }
-      if (r?.end === true) throw new TraceError(`${file}:${n}: records after the end record`);
-      if (!Number.isInteger(r?.seq) || typeof r?.call?.name !== 'string' || !r?.cost) throw new TraceError(`${file}:${n - 1}: not a crossing record`);
-      onCrossing(r);
-    }
-    last = line;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw new TraceError(`${file}: cannot read (${(err as { code?: string }).code ?? err})`);
   }
-  // The header and the end record, checked by the trace reader itself.
-  if (n > 1 && !/^\{"end":\s*true/.test(last)) {
-    throw new TraceError(`${file}:${n + 1}: truncated dump: no end record (was the trace cut short?)`);
+  try {
+    const scan = scanDump(fd, file, (x) => { onCrossing(x); })!;
+    return { header: scan.header, footer: scan.footer };
+  } finally {
+    fs.closeSync(fd);
   }
-  const t = parseTrace(n <= 1 ? first : `${first}\n${last}\n`, file);
-  return { header: t.header, footer: t.footer! };
 }
 
 export interface DumpPage {
@@ -83,7 +69,9 @@ export async function dumpPage(file: string): Promise<DumpPage> {
   const cost = [0, 1, 2, 3].map(() => new Grow((n) => new Float32Array(n)));
   const name = new Grow((n) => new Uint16Array(n)), subCount = new Grow((n) => new Uint16Array(n));
   const subName = new Grow((n) => new Uint16Array(n)), subCost = new Grow((n) => new Float32Array(n));
-  const events: CallEvent[] = [];
+  // The syscall graph is built as the records stream by; no list of calls is kept.
+  const g = new SyscallGraph(4);
+  const toGraph = profileSink(g, new ValueCounter(), new Map(), 0);
   const chunks: Buffer[] = [];
   let pending: unknown[] = [];
   const flush = () => { if (pending.length) chunks.push(zlib.gzipSync(JSON.stringify(pending), { level: 6 })); pending = []; };
@@ -100,12 +88,11 @@ export async function dumpPage(file: string): Promise<DumpPage> {
     pending.push({ seq: x.seq, time: x.time_us, ui: x.user_instructions, eip: x.eip, d,
       regs: PT_REGS_ORDER.map((r) => x.pt_regs[r]), call: x.call });
     if (pending.length === CHUNK) flush();
-    events.push({ pid: 1, name: x.call.name, args: [], result: x.call.result, at: '' });
+    toGraph({ pid: 1, name: x.call.name, args: [], result: x.call.result, line: x.seq });
   });
   flush();
   const n = entry.n;
   if (names.length > 65535) throw new TraceError(`${file}: more than 65535 distinct call names`);
-  const g = buildGraph([{ source: file, kind: 'dump', events, unparsed: [], signals: 0, exits: 0 }], new Map());
   const title = `${header.argv.join(' ')} on ${header.platform.name}`;
   const drawing = graphDot(g, { title: `syscall graph: ${title}` });
   const columns = zlib.gzipSync(Buffer.concat([entry.bytes(), exit.bytes(), ...cost.map((c) => c.bytes()), subCost.bytes(),

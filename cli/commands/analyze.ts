@@ -1,12 +1,12 @@
 // syscluster analyze <binary>: clusterable regions found on the code (paper sections 3.2-3.3).
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { buildGraph, edgeList } from '../../profiler/graph.js';
+import { SyscallGraph, ValueCounter, edgeList, profileSink } from '../../profiler/graph.js';
 import { analyzeBinary } from '../../analysis/index.js';
 import { cfgDot, formatReport, regionJson } from '../../analysis/report.js';
 import { renderDot } from '../../view/graphviz.js';
 import type { Region } from '../../analysis/regions.js';
 import { BadInput, readGuest, writeOutput } from '../common.js';
-import { loadLogs } from './profile.js';
+import { streamFiles } from './profile.js';
 
 export const command = 'analyze <binary>';
 export const describe = 'Find clusterable regions in a binary without running it: the five conditions of section 3.2 and the transformations that would help';
@@ -40,7 +40,9 @@ export async function handler(a: Args): Promise<void> {
   if (a.function && !regions.length && ![...an.program.funcs.values()].some((f) => f.name === a.function)) throw new BadInput(`--function ${a.function}: no such function in ${guest.name}`);
   if (a.profile) {
     // Dynamic edges by weight; each region takes the weight of its calls' edge (0 if the run never took it).
-    const g = buildGraph(loadLogs([a.profile]), new Map());
+    const g = new SyscallGraph(2);
+    const values = new ValueCounter();
+    streamFiles([a.profile], (i) => profileSink(g, values, new Map(), i));
     const weight = new Map(edgeList(g).map((e) => [`${e.from}\u0000${e.to}`, e.weight]));
     const w = (r: Region) => weight.get(`${r.calls[0]}\u0000${r.calls[1] ?? r.calls[0]}`) ?? 0;
     regions = regions.filter((r) => w(r) > 0).sort((x, y) => w(y) - w(x));
