@@ -6,11 +6,11 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { analyzeBinary } from '../../analysis/index.js';
 import { hex } from '../../analysis/x86.js';
 import { Disassembler, formatInstruction } from '../../emulator/disasm.js';
-import { buildGraph, edgeList } from '../../profiler/graph.js';
+import { SyscallGraph, ValueCounter, edgeList, profileSink } from '../../profiler/graph.js';
 import { checkRewrite, CheckError } from '../../rewrite/check.js';
 import { cluster, NoRoom, CHECK_ERROR, type ClusterResult } from '../../rewrite/cluster.js';
 import { BadInput, choosePersonality, DEFAULT_SYSROOT, guestExePath, platform, readGuest } from '../common.js';
-import { loadLogs } from './profile.js';
+import { streamFiles } from './profile.js';
 
 /** Exit codes besides 0 (written, and checked when asked) and 2 (bad input). */
 export const EXIT_NOTHING_REWRITTEN = 3, EXIT_CHECK_FAILED = 4;
@@ -47,7 +47,8 @@ export async function handler(a: Args): Promise<void> {
   const an = await analyzeBinary(guest.bytes, guest.name);
   let weights: Map<string, number> | undefined;
   if (a.profile) {
-    const g = buildGraph(loadLogs([a.profile]), new Map());
+    const g = new SyscallGraph(2);
+    streamFiles([a.profile], (i) => profileSink(g, new ValueCounter(), new Map(), i));
     weights = new Map(edgeList(g).map((e) => [`${e.from},${e.to}`, e.weight]));
   }
   let r: ClusterResult;
