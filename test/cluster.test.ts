@@ -11,7 +11,10 @@ import { analyzeBinary } from '../analysis/index.js';
 import { parseElf } from '../emulator/elf.js';
 import { runGuest } from '../emulator/machine.js';
 import { personality } from '../kernel-model/table.js';
-import { CapturedStdio, MemoryFileSystem } from '../kernel-model/vfs.js';
+import { Kernel } from '../kernel-model/kernel.js';
+import { ArrayMemory, PROT } from '../kernel-model/memory.js';
+import { CHECK_NOT_POSITIVE } from '../kernel-model/sys/batch.js';
+import { CapturedStdio, MemoryFileSystem, O } from '../kernel-model/vfs.js';
 import { cluster } from '../rewrite/cluster.js';
 import { checkRewrite } from '../rewrite/check.js';
 import { mpegStream, pseudoRandomBytes } from '../scenarios/inputs.js';
@@ -28,6 +31,34 @@ async function runBytes(bytes: Uint8Array, name: string, args: string[], files: 
   return { exit: r.exitCode, stdout: stdio.stdout(), stderr: stdio.stderr(), crossings: l.crossings, cycles: l.cycles.total,
     files: Object.fromEntries(fsys.paths().map((p) => [p, Buffer.from(fsys.contents(p)!).toString('base64')])) };
 }
+
+const entry = suite('the multi-call\'s check for end of file');
+
+entry('check_return_value 2 stops on a result of 0; 1 does not', () => {
+  for (const [check, expect] of [[CHECK_NOT_POSITIVE, 1], [1, 3]] as const) {
+    const mem = new ArrayMemory();
+    const RW = 0x10000;
+    mem.map(RW, 0x10000, PROT.READ | PROT.WRITE);
+    const fsys = new MemoryFileSystem({ '/empty': new Uint8Array(0) });
+    const k = new Kernel({ profile: profile(), personality: personality('paper'), memory: mem, fs: fsys, stdio: new CapturedStdio(), brk: 0x80000, warn: () => {} });
+    const trap = (eax: number, ebx: number, ecx: number, edx = 0) => k.crossing({ eax, ebx, ecx, edx, esi: 0, edi: 0, ebp: 0, esp: 0xbfff0000,
+      eip: 0x8048000, eflags: 0x202, cs: 0x73, ds: 0x7b, es: 0x7b, ss: 0x7b }, 0) | 0;
+    mem.write(RW + 0xf000, Buffer.from('/empty\0'));
+    const fd = trap(5, RW + 0xf000, O.RDONLY);
+    const outPath = RW + 0xf100;
+    mem.write(outPath, Buffer.from('/out\0'));
+    const out = trap(5, outPath, O.WRONLY | O.CREAT, 0o644);
+    const w = (a: number, ...v: number[]) => v.forEach((x, i) => mem.writeU32(a + 4 * i, x));
+    // read(fd, buf, 16) checked; write(out, buf, n) with n = read's result
+    w(RW + 0x100, fd, RW + 0x400, 16, out);
+    w(RW + 0x200, RW + 0x100, RW + 0x104, RW + 0x108);
+    w(RW + 0x220, RW + 0x10c, RW + 0x104, RW + 0x300);
+    w(RW, 3, RW + 0x200, RW + 0x300, check, 4, RW + 0x220, RW + 0x304, 0);
+    mem.writeU32(RW + 0x304, 0x7777);
+    assert.is(trap(240, 2, RW), expect);
+    assert.is(mem.readU32(RW + 0x304), check === CHECK_NOT_POSITIVE ? 0x7777 : 0, 'write ran only without the check');
+  }
+});
 
 const regions = suite('the region guests');
 
@@ -195,6 +226,7 @@ command('bad input: one line and a documented exit code', () => {
   assert.match(r.stdout, /nothing rewritten/);
 });
 
+entry.run();
 regions.run();
 hand.run();
 output.run();
