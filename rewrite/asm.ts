@@ -36,6 +36,10 @@ export class Asm {
   /** mov reg, imm32 */
   imm(r: R, v: number): this { return this.emit(0xb8 + REG[r], ...u32(v)); }
   int80(): this { return this.emit(0xcd, 0x80); }
+  /** cmp reg, imm32 */
+  cmpImm(r: R, v: number): this { return this.emit(0x81, 0xf8 | REG[r], ...u32(v >>> 0)); }
+  /** cmp reg, [abs] */
+  cmpMem(r: R, abs: number): this { return this.emit(0x3b, 0x05 | (REG[r] << 3), ...u32(abs)); }
   /** cmp eax, imm8 */
   cmpEax(v: number): this { return this.emit(0x83, 0xf8, v & 0xff); }
   raw(b: number[]): this { return this.emit(...b); }

@@ -22,6 +22,7 @@ import { arityOf } from '../analysis/sites.js';
 import type { BinaryAnalysis } from '../analysis/index.js';
 import type { Region } from '../analysis/regions.js';
 import { hex } from '../analysis/x86.js';
+import type { SpecializedDef } from '../kernel-model/specialized.js';
 import { personality } from '../kernel-model/table.js';
 import { Asm, conditionOf, jmpBytes, signsTaken } from './asm.js';
 import { layout, NoRoom, writeElf } from './elf.js';
@@ -42,9 +43,21 @@ interface Plan {
   aArity: number;
   /** The stub a's call goes to. */
   stubA: number;
+  /** A specialized call used instead of the multi-call. */
+  special?: SpecialMatch;
 }
 
-export interface Rewritten { region: Region; trampoline: number; check: number }
+/** Where a specialized call's parameter comes from: a's argument k, b's argument k, or a constant. */
+type Source = { kind: 'a'; k: number } | { kind: 'b'; k: number } | { kind: 'const'; value: number };
+interface SpecialMatch {
+  name: string;
+  nr: number;
+  params: Source[];
+  /** Values the program must have for the call to match (checked at run time; else the original calls run). */
+  equal: [Source, Source][];
+}
+
+export interface Rewritten { region: Region; trampoline: number; check: number; specialized?: string }
 export interface LeftAlone { region: Region; why: string }
 
 export interface ClusterResult {
@@ -65,6 +78,8 @@ export interface ClusterOptions {
   regions?: string[];
   /** Profile weight of each pair `a,b`; when given, only pairs the run took, heaviest first. */
   weights?: Map<string, number>;
+  /** Specialized calls (with their numbers) to use where one matches a region exactly. */
+  specialized?: { def: SpecializedDef; nr: number }[];
 }
 
 const pairKey = (r: Region) => r.calls.join(',');
@@ -98,6 +113,10 @@ export function cluster(a: BinaryAnalysis, o: ClusterOptions = {}): ClusterResul
     if (other) { result.left.push({ region: r, why: `its first call is already the start of ${other.calls.join(' -> ')} (${hex(other.start)}), chosen first` }); continue; }
     const p = planRegion(a, r);
     if (typeof p === 'string') { result.left.push({ region: r, why: p }); continue; }
+    if (o.specialized) {
+      const m = o.specialized.map((d) => matchSpecialized(p, d.def, d.nr)).find((x): x is SpecialMatch => typeof x !== 'string');
+      if (m) p.special = m;
+    }
     taken.set(r.sites[0].at, r);
     plans.push(p);
   }
@@ -136,7 +155,7 @@ export function cluster(a: BinaryAnalysis, o: ClusterOptions = {}): ClusterResul
     const at = p.region.sites[0].at;
     result.patches.push({ address: at, old: a.program.insnAt(at)!.bytes, bytes: jmpBytes(at, asms[i].base) });
     result.trampolines.push({ region: p.region, address: asms[i].base, code: bytes });
-    result.rewritten.push({ region: p.region, trampoline: asms[i].base, check: p.check });
+    result.rewritten.push({ region: p.region, trampoline: asms[i].base, check: p.check, ...(p.special ? { specialized: p.special.name } : {}) });
     off += bytes.length;
   });
   const sortedPatches = [...result.patches].sort((x, y) => x.address - y.address);
@@ -199,6 +218,41 @@ function planRegion(a: BinaryAnalysis, r: Region): Plan | string {
   return { region: r, between, check, bArgs, aArity: arityOf(s1), stubA: Number.parseInt(first.opStr, 16) };
 }
 
+/**
+ * A specialized call that does exactly what the region does, or why not: two steps, the
+ * region's calls; no stop after a (a's failure would hide b's result, and the region goes
+ * on to b whatever a returns); b's result returned; a's result not needed by the region's
+ * code; every step argument bound to the region's argument (constants equal, a parameter
+ * used twice only when the program passes the same value, checked at run time).
+ */
+function matchSpecialized(p: Plan, def: SpecializedDef, nr: number): SpecialMatch | string {
+  const [s1, s2] = p.region.sites;
+  if (def.loop || def.steps.length !== 2 || def.steps[0].call !== s1.name || def.steps[1].call !== s2.name) return `${def.name} is not ${s1.name} then ${s2.name}`;
+  if (!('result' in def.returns) || def.returns.result !== 1) return `${def.name} does not return ${s2.name}'s result`;
+  if (p.check !== 0 || def.steps[0].stop_on_error) return `${def.name} and the region differ on ${s1.name}'s failure`;
+  if (p.region.lines.slice(1, -1).some((l) => l.role === 'result' || l.role === 'control')) return `the region uses ${s1.name}'s result`;
+  const bound = new Map<string, Source>();
+  const equal: [Source, Source][] = [];
+  const bind = (name: string, src: Source) => { const was = bound.get(name); if (was) equal.push([was, src]); else bound.set(name, src); };
+  for (const [k, a] of def.steps[0].args.entries()) {
+    if ('param' in a) bind(a.param, { kind: 'a', k });
+    else if ('const' in a) equal.push([{ kind: 'a', k }, { kind: 'const', value: a.const >>> 0 }]);
+    else return `${def.name}'s first step takes a result`;
+  }
+  for (const [k, a] of def.steps[1].args.entries()) {
+    const b = p.bArgs[k];
+    if (!b) return `${def.name} passes more arguments than ${s2.name} takes`;
+    if ('result' in a) { if (b.kind !== 'result' || a.result !== 0) return `${s2.name}'s argument ${k + 1} is not ${s1.name}'s result`; continue; }
+    if (b.kind === 'result') return `${s2.name}'s argument ${k + 1} is ${s1.name}'s result`;
+    const src: Source = b.kind === 'const' ? { kind: 'const', value: b.value >>> 0 } : { kind: 'b', k };
+    if ('param' in a) bind(a.param, src);
+    else if (src.kind === 'const') { if (src.value !== a.const >>> 0) return `${s2.name}'s argument ${k + 1} is not ${a.const}`; }
+    else equal.push([src, { kind: 'const', value: a.const >>> 0 }]);
+  }
+  if (def.params.some((x) => !bound.has(x))) return `a parameter of ${def.name} is not used`;
+  return { name: def.name, nr, params: def.params.map((x) => bound.get(x)!), equal };
+}
+
 /** The trampoline of one region at `code`, and its data words at `data`. */
 function trampoline(p: Plan, code: number, data: number, multicallNr: number): { asm: Asm; words: number[] } {
   const [s1, s2] = p.region.sites;
@@ -246,6 +300,7 @@ function trampoline(p: Plan, code: number, data: number, multicallNr: number): {
     for (const r of ['esp', 'ebx', 'esi', 'edi', 'ebp'] as const) t.load(r, saved[r]);
     for (let k = 0; k < windowWords; k++) t.load('ecx', stackSave + 4 * k).storeStack(4 * k, 'ecx');
   }
+  if (p.special) return { asm: specialTail(t, p, p.special, { slotsA, slotsB, resultB, saved }), words };
   t.store(saved.ebx, 'ebx').imm('eax', multicallNr).imm('ebx', 2).imm('ecx', entries).int80();
   t.load('ebx', saved.ebx).load('ecx', saved.ecx).load('edx', saved.edx);
   // 3 (count + 1): both ran; 1: a stopped the batch; anything else: the multi-call itself
@@ -271,4 +326,34 @@ function trampoline(p: Plan, code: number, data: number, multicallNr: number): {
   stubEffects(t, nb);
   t.jmp(s2.at + 5);
   return { asm: t, words };
+}
+
+const PARAM_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'] as const;
+
+/** The rest of a trampoline that makes a specialized call: checks, parameters in registers, the call, b's state. */
+function specialTail(t: Asm, p: Plan, m: SpecialMatch, at: { slotsA: number; slotsB: number; resultB: number; saved: Record<'ebx' | 'ecx' | 'edx' | 'esi' | 'edi' | 'ebp' | 'esp', number> }): Asm {
+  const [s1, s2] = p.region.sites;
+  const load = (r: 'ecx' | (typeof PARAM_REGS)[number], src: Source) =>
+    src.kind === 'const' ? t.imm(r, src.value) : t.load(r, (src.kind === 'a' ? at.slotsA : at.slotsB) + 4 * src.k);
+  for (const [x, y] of m.equal) {
+    load('ecx', x);
+    if (y.kind === 'const') t.cmpImm('ecx', y.value);
+    else t.cmpMem('ecx', (y.kind === 'a' ? at.slotsA : at.slotsB) + 4 * y.k);
+    t.jcc(0x5, 'original');
+  }
+  for (const r of ['ebx', 'esi', 'edi', 'ebp'] as const) t.store(at.saved[r], r);
+  m.params.forEach((src, i) => load(PARAM_REGS[i], src));
+  t.imm('eax', m.nr).int80();
+  for (const r of ['ebx', 'esi', 'edi', 'ebp', 'ecx', 'edx'] as const) t.load(r, at.saved[r]);
+  t.store(at.resultB, 'eax');
+  // The region's own code (it does not read a's result), then b's result in eax.
+  for (const i of p.between) if (conditionOf(i.bytes) === undefined && i.mnemonic !== 'jmp') t.raw(i.bytes);
+  t.load('eax', at.resultB);
+  if (p.bArgs.length >= 2) t.loadStack('ecx', 4);
+  if (p.bArgs.length >= 3) t.loadStack('edx', 8);
+  t.jmp(s2.at + 5);
+  // The program passed values the specialized call does not take: the original calls.
+  t.label('original').load('ecx', at.saved.ecx).load('edx', at.saved.edx);
+  t.call(p.stubA).jmp(s1.at + 5);
+  return t;
 }

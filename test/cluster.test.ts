@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { analyzeBinary } from '../analysis/index.js';
 import { parseElf } from '../emulator/elf.js';
 import { runGuest } from '../emulator/machine.js';
-import { personality } from '../kernel-model/table.js';
+import { builtinSpecialized, loadSpecialized, personality } from '../kernel-model/table.js';
 import { Kernel } from '../kernel-model/kernel.js';
 import { ArrayMemory, PROT } from '../kernel-model/memory.js';
 import { CHECK_NOT_POSITIVE } from '../kernel-model/sys/batch.js';
@@ -18,7 +18,7 @@ import { CapturedStdio, MemoryFileSystem, O } from '../kernel-model/vfs.js';
 import { cluster } from '../rewrite/cluster.js';
 import { checkRewrite } from '../rewrite/check.js';
 import { mpegStream, pseudoRandomBytes } from '../scenarios/inputs.js';
-import { GUEST, cli, makeElf, profile, tmpdir } from './helpers.js';
+import { GUEST, ROOT, cli, makeElf, profile, tmpdir } from './helpers.js';
 
 const bytesOf = (g: string) => new Uint8Array(fs.readFileSync(GUEST(g)));
 const rewrite = async (g: string, regions?: string[]) => cluster(await analyzeBinary(bytesOf(g), g), { regions });
@@ -132,6 +132,27 @@ hand('mpeg_play: select and gettimeofday as one multi-call: the crossings of mpe
   assert.equal([a.exit, a.stdout, a.files], [o.exit, o.stdout, o.files]);
   assert.is(a.crossings, h.crossings);
   assert.ok(Math.abs(a.cycles - h.cycles) / h.cycles < 0.02, `${a.cycles} against ${h.cycles}`);
+});
+
+hand('--specialized: a definition that matches the region exactly replaces the multi-call; the built-in select_time does not match', async () => {
+  const file = path.join(ROOT, 'test/fixtures/select-then-time.json');
+  const pers = personality('paper', loadSpecialized(file));
+  const nrOf = (name: string) => [...pers.table.values()].find((c) => c.name === name)!.nr;
+  const an = await analyzeBinary(bytesOf('mpeg_play'), 'mpeg_play');
+  const builtin = cluster(an, { regions: ['_newselect,gettimeofday'], specialized: builtinSpecialized().map((def) => ({ def, nr: nrOf(def.name) })) });
+  assert.is(builtin.rewritten[0].specialized, undefined, 'select_time stops on select\'s error; mpeg_play goes on to gettimeofday');
+  const defs = [...builtinSpecialized(), ...loadSpecialized(file)].map((def) => ({ def, nr: nrOf(def.name) }));
+  const r = cluster(an, { regions: ['_newselect,gettimeofday'], specialized: defs });
+  assert.is(r.rewritten[0].specialized, 'select_then_time');
+  const files = { '/s.mpg': mpegStream(60_000, 20, 7) };
+  const stdio = new CapturedStdio();
+  const run = await runGuest(r.output!, 'mpeg_play', { argv: ['mpeg_play', '/s.mpg', '30'], profile: profile(), personality: pers, fs: new MemoryFileSystem({ ...files }), stdio, warn: () => {} });
+  const o = await runBytes(bytesOf('mpeg_play'), 'mpeg_play', ['/s.mpg', '30'], { ...files });
+  const h = await runBytes(bytesOf('mpeg_play_clustered'), 'mpeg_play_clustered', ['/s.mpg', '30'], { ...files });
+  assert.equal([run.exitCode, stdio.stdout()], [o.exit, o.stdout]);
+  const l = run.kernel.ledger.toJSON();
+  assert.is(l.crossings, h.crossings);
+  assert.ok(Math.abs(l.cycles.total - h.cycles) / h.cycles < 0.005, `${l.cycles.total} against ${h.cycles}`);
 });
 
 const output = suite('the output file');

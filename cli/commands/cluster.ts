@@ -9,6 +9,7 @@ import { Disassembler, formatInstruction } from '../../emulator/disasm.js';
 import { SyscallGraph, ValueCounter, edgeList, profileSink } from '../../profiler/graph.js';
 import { checkRewrite, CheckError } from '../../rewrite/check.js';
 import { cluster, NoRoom, CHECK_ERROR, type ClusterResult } from '../../rewrite/cluster.js';
+import { builtinSpecialized, loadSpecialized } from '../../kernel-model/table.js';
 import { BadInput, choosePersonality, DEFAULT_SYSROOT, guestExePath, platform, readGuest } from '../common.js';
 import { streamFiles } from './profile.js';
 
@@ -26,6 +27,7 @@ export function builder(y: Argv) {
       profile: { type: 'string', describe: 'a dump or strace log of a run: rewrite only the pairs it took, heaviest first' },
       regions: { type: 'string', array: true, describe: 'only these regions: calls as a,b (or the start address in hex)' },
       'dry-run': { type: 'boolean', default: false, describe: 'print the patches and trampolines, write nothing' },
+      specialized: { type: 'string', describe: 'use a specialized call where one matches a region exactly: "builtin" (specialized/builtin.json) or a definitions file (run the output with --specialized FILE)' },
       check: { type: 'string', array: true, describe: 'run the original and the rewritten program with these arguments and compare (use last, or end with --)' },
       platform: { type: 'string', default: 'p2-266', describe: 'platform profile for --check' },
       sysroot: { type: 'string', describe: 'sysroot for --check runs (as for run)' },
@@ -37,6 +39,14 @@ export function builder(y: Argv) {
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+/** The specialized calls a rewrite may use, numbered as the run will number them. */
+function specializedCalls(paper: boolean, file: string) {
+  const pers = choosePersonality(paper ? 'paper' : 'modern', file === 'builtin' ? undefined : file);
+  const defs = [...builtinSpecialized(), ...(file === 'builtin' ? [] : loadSpecialized(file))];
+  const nrOf = new Map([...pers.table.values()].map((c) => [c.name, c.nr]));
+  return defs.map((def) => ({ def, nr: nrOf.get(def.name)! }));
+}
 
 const out = (line: string) => process.stdout.write(line + '\n');
 const bytesText = (b: ArrayLike<number>) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
@@ -53,7 +63,7 @@ export async function handler(a: Args): Promise<void> {
   }
   let r: ClusterResult;
   try {
-    r = cluster(an, { regions: a.regions?.map(String), weights });
+    r = cluster(an, { regions: a.regions?.map(String), weights, specialized: a.specialized ? specializedCalls(an.program.bin.symbols.some((x) => x.name === 'multi_call'), a.specialized) : undefined });
   } catch (err) {
     if (err instanceof NoRoom) { out(`left unchanged: ${err.message}`); process.exitCode = EXIT_NOTHING_REWRITTEN; return; }
     throw err;
@@ -61,7 +71,8 @@ export async function handler(a: Args): Promise<void> {
   for (const w of r.rewritten) {
     const [s1, s2] = w.region.sites;
     const check = w.check === 0 ? 'unchecked' : w.check === CHECK_ERROR ? `checked: stops when ${s1.name} < 0` : `checked: stops when ${s1.name} <= 0`;
-    out(`rewritten ${w.region.function}: ${s1.name} -> ${s2.name} at ${hex(s1.at)}: multi-call ${r.multicallNr}, trampoline ${hex(w.trampoline)}, ${s1.name} ${check}`);
+    const how = w.specialized ? `specialized ${w.specialized}` : `multi-call ${r.multicallNr}, ${s1.name} ${check}`;
+    out(`rewritten ${w.region.function}: ${s1.name} -> ${s2.name} at ${hex(s1.at)}: ${how}, trampoline ${hex(w.trampoline)}`);
   }
   for (const l of r.left) out(`left ${l.region.function}: ${l.region.calls.join(' -> ')} (${hex(l.region.start)}): ${l.why}`);
   for (const t of r.needTransformation) out(`needs ${t.after.join(' or ')}: ${t.function}: ${t.calls.join(' -> ')} (${hex(t.start)}), not rewritten`);
@@ -88,7 +99,7 @@ export async function handler(a: Args): Promise<void> {
     try {
       c = await checkRewrite(guest.bytes, r.output, {
         workdir: process.cwd(), name: guest.name, exePath: guestExePath(guest.path, '.'), args: a.check.map(String),
-        profile: platform(a.platform), personality: choosePersonality(r.multicallNr === 240 ? 'paper' : 'modern'),
+        profile: platform(a.platform), personality: choosePersonality(r.multicallNr === 240 ? 'paper' : 'modern', a.specialized && a.specialized !== 'builtin' ? a.specialized : undefined),
         sysroot: a.sysroot === 'none' ? undefined : a.sysroot ?? (fs.existsSync(DEFAULT_SYSROOT) ? DEFAULT_SYSROOT : undefined),
         maxInstructions: a.maxInstructions, clusters: r.rewritten.map((w) => w.region.calls),
       });
