@@ -28,11 +28,12 @@ export function builder(y: Argv) {
       regions: { type: 'string', array: true, describe: 'only these regions: calls as a,b (or the start address in hex)' },
       'dry-run': { type: 'boolean', default: false, describe: 'print the patches and trampolines, write nothing' },
       specialized: { type: 'string', describe: 'use a specialized call where one matches a region exactly: "builtin" (specialized/builtin.json) or a definitions file (run the output with --specialized FILE)' },
-      check: { type: 'string', array: true, describe: 'run the original and the rewritten program with these arguments and compare (use last, or end with --)' },
+      check: { type: 'string', array: true, describe: 'run the original and the rewritten program with these arguments (in two scratch copies of the working directory) and compare; give it last' },
       platform: { type: 'string', default: 'p2-266', describe: 'platform profile for --check' },
       sysroot: { type: 'string', describe: 'sysroot for --check runs (as for run)' },
       'max-instructions': { type: 'number', default: 20_000_000_000, describe: 'stop a --check run after this many instructions' },
     })
+    .epilogue('Exit codes: 0 written (and checked), 2 bad input, 3 nothing rewritten (reasons printed, nothing written), 4 --check failed (nothing written). See docs/clustering.md.')
     .example('$0 cluster copy -o copy.clustered --check in.txt out.txt', 'rewrite the copy guest and prove it on in.txt')
     .example('$0 cluster copy --regions read,write --dry-run', 'the patches for the copy loop only')
     .example('$0 cluster mpeg_play -o mpeg.clustered --profile mpeg.jsonl', 'only the pairs a run took');
