@@ -215,6 +215,14 @@ function planRegion(a: BinaryAnalysis, r: Region): Plan | string {
     if (!src || src.kind === 'unknown' || src.kind === 'expression-of-result') return `${s2.name}'s argument ${k + 1} cannot be passed by reference`;
     bArgs.push(src.kind === 'constant' ? { kind: 'const', value: Number.parseInt(src.detail, 16) } : src.kind === 'result' ? { kind: 'result' } : { kind: 'copy' });
   }
+  // The set-up runs once before the call with a placeholder result: it may write only the
+  // stack below a's arguments (put back afterwards), never memory a call could read.
+  if (bArgs.some((b) => b.kind === 'copy')) {
+    for (const i of between) {
+      const e = a.program.effectOf(i);
+      if (e.opaque || e.memWrite.some((m) => m.base !== 'esp' || m.index)) return `${hex(i.address)} ${formatInstruction(i)} writes memory other than the stack, and the set-up must run before the call`;
+    }
+  }
   return { region: r, between, check, bArgs, aArity: arityOf(s1), stubA: Number.parseInt(first.opStr, 16) };
 }
 
