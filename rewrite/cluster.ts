@@ -107,7 +107,9 @@ export function cluster(a: BinaryAnalysis, o: ClusterOptions = {}): ClusterResul
   const plans: Plan[] = [];
   const taken = new Map<number, Region>();
   for (const r of candidates) {
-    const why = selfModifying ? `the code segment at ${hex(selfModifying.vaddr)} is writable: the program may change its own code` : undefined;
+    const why = selfModifying ? `the code segment at ${hex(selfModifying.vaddr)} is writable: the program may change its own code`
+      : bin.image.dynamic ? 'a position-independent program (ET_DYN): the trampolines use absolute addresses'
+      : bin.image.interp ? `a dynamically linked program (${bin.image.interp}): only static programs are rewritten` : undefined;
     if (why) { result.left.push({ region: r, why }); continue; }
     const other = taken.get(r.sites[0].at);
     if (other) { result.left.push({ region: r, why: `its first call is already the start of ${other.calls.join(' -> ')} (${hex(other.start)}), chosen first` }); continue; }
