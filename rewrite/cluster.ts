@@ -173,12 +173,38 @@ export function cluster(a: BinaryAnalysis, o: ClusterOptions = {}): ClusterResul
   return result;
 }
 
+/**
+ * Undefined when the call at `at` goes to a stub that only loads its arguments, traps and
+ * returns the kernel's result (the project's generated stubs); else why not. A C library's
+ * wrapper turns an error into -1 and errno, which a multi-call's result slot does not.
+ */
+function plainStub(a: BinaryAnalysis, at: number): string | undefined {
+  const callee = a.program.insnAt(at);
+  const stub = callee && a.sites.stubs.get(Number.parseInt(callee.opStr, 16));
+  if (!stub) return 'is not a direct call to a stub';
+  const blocks = [...stub.func.blocks.values()];
+  if (blocks.length !== 1) return `${stub.func.name} branches (errno handling?): its result is not the kernel's`;
+  const insns = blocks[0].insns;
+  const trap = insns.findIndex((i) => i.mnemonic === 'int' && i.opStr === '0x80');
+  if (trap < 0) return `${stub.func.name} does not trap with int 0x80`;
+  const after = insns.slice(trap + 1);
+  if (!after.length || after[after.length - 1].mnemonic !== 'ret' || after.slice(0, -1).some((i) => i.mnemonic !== 'pop')) {
+    return `${stub.func.name} does more than return after its trap: its result is not the kernel's`;
+  }
+  if (insns.slice(0, trap).some((i) => !['push', 'mov'].includes(i.mnemonic))) return `${stub.func.name} does more than load its arguments`;
+  return undefined;
+}
+
 /** What a region needs, or why it cannot be rewritten as it stands. */
 function planRegion(a: BinaryAnalysis, r: Region): Plan | string {
   const [s1, s2] = r.sites;
   if (r.sites.length !== 2) return 'not a pair of calls';
   if (s1.via !== 'stub' || s2.via !== 'stub') return `${s1.via !== 'stub' ? s1.name : s2.name} traps directly (${s1.via !== 'stub' ? s1.via : s2.via}); only calls to stubs have room for the 5-byte jump`;
   if (s1.nr === undefined || s2.nr === undefined) return 'a call number is not known';
+  for (const s of [s1, s2]) {
+    const why = plainStub(a, s.at);
+    if (why) return `${s.name}'s stub ${why}`;
+  }
   const first = a.program.insnAt(s1.at);
   if (!first || first.size !== 5 || first.bytes[0] !== 0xe8) return `the call at ${hex(s1.at)} is not a 5-byte direct call`;
   const between: Instruction[] = [];
