@@ -19,6 +19,7 @@ const commands: Entry[] = [
   { name: 'profile', command: 'profile <files..>', describe: 'Build the syscall graph (paper Figure 4) from dumps or strace logs, and rank clusters by savings', load: () => import('./commands/profile.js') as never },
   { name: 'whatif', command: 'whatif <dump>', describe: 'Re-cost a dump as if sequences of calls had been one multi-call, specialized or looped call', load: () => import('./commands/whatif.js') as never },
   { name: 'analyze', command: 'analyze <binary>', describe: 'Find clusterable regions in a binary without running it: the five conditions of section 3.2 and the transformations that would help', load: () => import('./commands/analyze.js') as never },
+  { name: 'cluster', command: 'cluster <binary>', describe: 'Rewrite a binary\'s clusterable regions into multi-calls (and prove the result with --check)', load: () => import('./commands/cluster.js') as never },
   { name: 'scenario', command: 'scenario <name>', describe: 'Run the paper\'s experiments and print them beside the paper\'s numbers', load: () => import('./commands/scenario.js') as never },
   { name: 'syscalls', command: 'syscalls', describe: 'List the syscalls the kernel model supports, with their numbers and support level', load: () => import('./commands/syscalls.js') as never },
   { name: 'bench', command: 'bench', describe: 'Measure emulation and syscall throughput against raw Unicorn and qemu-i386', load: () => import('./commands/bench.js') as never },

@@ -12,6 +12,7 @@
 // - an entry naming the multi-call or a specialized call: its result is -EINVAL;
 // - a result pointer that is not writable: the entry ran, its result cannot be given
 //   back, and the multi-call returns -EFAULT at once;
+// - check_return_value 2 stops on 0 as well as on an error (CHECK_NOT_POSITIVE);
 // - exit or exit_group as an entry ends the guest there.
 // Limits (kernel-model/limits.ts): a run may dispatch at most LIMITS.kernelSteps batch
 // steps in all (--max-kernel-steps) and one crossing at most LIMITS.crossingSteps; past
@@ -43,6 +44,12 @@ function step(k: Kernel): void {
   if (++b.steps > b.limit) throw new LimitExceeded(LIMITS.kernelSteps, b.limit);
   if (++b.crossing > LIMITS.crossingSteps.default) throw new LimitExceeded(LIMITS.crossingSteps, LIMITS.crossingSteps.default);
 }
+/**
+ * check_return_value 2: stop when the result is not positive (an error, or 0). Figure 2's
+ * check is for errors (any other non-zero value); a program that leaves on `result <= 0`
+ * (a read loop's end of file) needs this one for its call to be a checked entry.
+ */
+export const CHECK_NOT_POSITIVE = 2;
 const ENTRY_BYTES = 16;
 
 function refuseNesting(k: Kernel): void {
@@ -81,7 +88,7 @@ export function multicallSpec(nr: number): SyscallSpec<Kernel> {
         }
         if (k.exited) return 0;
         k.putU32(resultPtr, result);
-        if (isError(result) && check !== 0) return i + 1;
+        if (check !== 0 && (isError(result) || (check === CHECK_NOT_POSITIVE && result === 0))) return i + 1;
       }
       return n + 1;
     },
