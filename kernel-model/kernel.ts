@@ -4,7 +4,7 @@
 // context: checked helpers for guest memory, the fd table, the clock and the ledger.
 import * as boundary from './boundary.js';
 import type { PtRegs, UserRegs } from './boundary.js';
-import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, userCycles, type PlatformProfile } from './cost.js';
+import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, indirectCycles, userCycles, type PlatformProfile } from './cost.js';
 import { E, KernelError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
@@ -120,6 +120,8 @@ export class Kernel {
   private seq = 0;
   private rdtscs = 0;
   private instructionsAtLastCrossing = 0;
+  /** The indirect cost of every user stretch already ended by a crossing. */
+  private indirectClosed = 0;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -152,6 +154,10 @@ export class Kernel {
     this.ledger.instructions = instructions;
     const traps = this.ledger.crossings + (trapping ? 1 : 0);
     this.ledger.userCycles = userCycles(this.profile, instructions - traps, this.rdtscs);
+    // The indirect cost: the user stretch since the last crossing runs slowed (profile.indirect).
+    if (this.ledger.crossings > 0) {
+      this.ledger.indirect = this.indirectClosed + indirectCycles(this.profile, instructions - this.instructionsAtLastCrossing - (trapping ? 1 : 0));
+    }
   }
 
   /** The guest's rdtsc: the cycle counter once this rdtsc has completed. */
@@ -186,6 +192,7 @@ export class Kernel {
     this.syncUser(instructions, true);
     const userInstructions = instructions - this.instructionsAtLastCrossing;
     this.instructionsAtLastCrossing = instructions;
+    this.indirectClosed = this.ledger.indirect;
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
     const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
