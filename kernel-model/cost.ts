@@ -226,6 +226,8 @@ export class Ledger {
   exit = 0;
   /** The indirect cost of crossings: user code slowed while caches and TLB refill (profile.indirect). */
   indirect = 0;
+  /** Work an io_uring SQPOLL thread did on its own core: not part of this core's total. */
+  sqpollCycles = 0;
   blockedMicros = 0;
   crossings = 0;
   syscalls = 0;
@@ -246,6 +248,7 @@ export class Ledger {
         user: this.userCycles, entry: this.entry, dispatch: this.dispatch,
         handler: this.handler, exit: this.exit, indirect: this.indirect, total: this.totalCycles,
       },
+      ...(this.sqpollCycles ? { sqpoll_core_cycles: this.sqpollCycles } : {}),
       blocked_us: this.blockedMicros,
       crossings: this.crossings,
       syscalls: this.syscalls,

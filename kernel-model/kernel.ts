@@ -120,6 +120,12 @@ export class Kernel {
   private seq = 0;
   private rdtscs = 0;
   private instructionsAtLastCrossing = 0;
+  /**
+   * Kernel threads on other simulated cores that watch shared memory (io_uring's SQPOLL):
+   * each runs whenever the kernel model has control (every crossing and every rdtsc), so
+   * what the program published since is taken up by then.
+   */
+  readonly pollers: (() => void)[] = [];
   /** The indirect cost of every user stretch already ended by a crossing. */
   private indirectClosed = 0;
 
@@ -162,6 +168,7 @@ export class Kernel {
 
   /** The guest's rdtsc: the cycle counter once this rdtsc has completed. */
   rdtsc(instructions: number): number {
+    for (const poll of this.pollers) poll();
     this.rdtscs++;
     this.syncUser(instructions);
     return this.cycles();
@@ -189,6 +196,7 @@ export class Kernel {
 
   /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
   crossing(user: UserRegs, instructions: number): number {
+    for (const poll of this.pollers) poll();
     this.syncUser(instructions, true);
     const userInstructions = instructions - this.instructionsAtLastCrossing;
     this.instructionsAtLastCrossing = instructions;
