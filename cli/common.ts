@@ -102,23 +102,41 @@ export function clockStart(text: string): number {
   return Math.round(ms * 1000);
 }
 
-/** Writes a file, creating its folder; a failure is bad input (exit 2), not a crash. */
+/** Why a file cannot be written, in one line; folders are never created behind the user's back. */
+function cannotWrite(file: string, err: unknown): BadInput {
+  const code = (err as { code?: string }).code;
+  const dir = path.dirname(path.resolve(file));
+  if (code === 'ENOENT' && !fs.existsSync(dir)) return new BadInput(`cannot write ${file}: no such directory ${dir} (create it first)`);
+  if (code === 'ENOTDIR') return new BadInput(`cannot write ${file}: a part of ${dir} is not a directory`);
+  if (code === 'EISDIR') return new BadInput(`cannot write ${file}: it is a directory`);
+  if (code === 'EACCES') return new BadInput(`cannot write ${file}: permission denied`);
+  return new BadInput(`cannot write ${file}: ${code ?? err}`);
+}
+
+/** Writes a file (its folder must exist); a failure is bad input (exit 2), not a crash. */
 export function writeOutput(file: string, text: string): void {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, text);
   } catch (err) {
-    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+    throw cannotWrite(file, err);
   }
 }
 
-/** Opens a file for writing (an fd), creating its folder; a failure is bad input. */
+/** Opens a file for writing (an fd; its folder must exist); a failure is bad input. */
 export function openOutput(file: string): number {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     return fs.openSync(file, 'w');
   } catch (err) {
-    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+    throw cannotWrite(file, err);
+  }
+}
+
+/** Makes the folder the user named for output (`--out DIR`), or bad input. */
+export function outputFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new BadInput(`cannot create ${dir}: ${(err as { code?: string }).code ?? err}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Crossing mechanisms (docs/mechanisms.md): entry paths and mitigations costed from the
 // profiles' published figures, and the indirect cost of a crossing as its own ledger line.
 import fs from 'node:fs';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { indirectCycles, indirectMergeSaving, resolveProfile } from '../kernel-model/cost.js';
@@ -10,7 +11,7 @@ import { CapturedStdio, MemoryFileSystem } from '../kernel-model/vfs.js';
 import { knownCallNames } from '../cli/common.js';
 import { whatIf } from '../profiler/whatif.js';
 import { recordTrace } from '../trace/record.js';
-import { GUEST, cli, profile, run } from './helpers.js';
+import { GUEST, cli, profile, run, tmpdir } from './helpers.js';
 
 const paths = suite('entry paths and mitigations');
 
@@ -112,6 +113,23 @@ indirect('whatif counts the indirect cost a cluster saves: estimates stay within
     const off = Math.abs(w.estimatedCycles - measured.totalCycles) / measured.totalCycles;
     assert.ok(off < 0.02, `${kind}: estimated ${w.estimatedCycles}, measured ${measured.totalCycles} (${(100 * off).toFixed(2)}%)`);
   }
+});
+
+indirect('whatif from a dump file counts it too (the streaming reader passes each stretch)', async () => {
+  const d = tmpdir();
+  fs.writeFileSync(path.join(d, 'in'), Buffer.alloc(50000, 1));
+  assert.is(cli(['trace', 'copy', 'in', 'out', '--root', d, '--platform', 'skylake-2018', '--out', path.join(d, 'c.jsonl')]).status, 0);
+  const r = cli(['whatif', path.join(d, 'c.jsonl'), '--cluster', 'read,write', '--as', 'looped', '--json']);
+  assert.is(r.status, 0, r.stderr);
+  const fromFile = JSON.parse(r.stdout);
+  const { trace } = await recordTrace(fs.readFileSync(GUEST('copy')), 'copy', {
+    argv: ['copy', 'in', 'out'], profile: profile('skylake-2018'), personality: personality('paper'),
+    fs: new MemoryFileSystem({ '/in': Buffer.alloc(50000, 1) }), stdio: new CapturedStdio(),
+  });
+  const inMemory = whatIf(trace, [['read', 'write']], 'looped');
+  const noIndirect = whatIf({ ...trace, header: { ...trace.header, platform: { ...trace.header.platform, indirect: undefined } } }, [['read', 'write']], 'looped');
+  assert.ok(inMemory.clusters[0].savedCycles > noIndirect.clusters[0].savedCycles, 'the indirect cost is part of the saving');
+  assert.ok(Math.abs(fromFile.clusters[0].savedCycles - inMemory.clusters[0].savedCycles) < 1, `${fromFile.clusters[0].savedCycles} vs ${inMemory.clusters[0].savedCycles}`);
 });
 
 indirect.run();
