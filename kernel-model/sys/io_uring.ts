@@ -113,14 +113,19 @@ export class IoUringFile extends BaseFile {
     return undefined;
   }
 
+  /** What mmap checks before mapping: an unknown offset is EINVAL, a length past the region ENOMEM. */
+  checkMap(offset: number, len: number): void {
+    const size = this.regionBytes(offset);
+    if (size === undefined) fail(E.EINVAL);
+    if (len > Math.ceil(size! / 4096) * 4096) fail(E.ENOMEM);
+  }
+
   /**
    * mmap of this fd at `offset` has mapped fresh pages at [addr, addr+len): lay the ring out
    * there. Linux's errors: an unknown offset is EINVAL, a length past the region ENOMEM.
    */
   attach(mem: GuestMemory, addr: number, offset: number, len: number): void {
-    const size = this.regionBytes(offset);
-    if (size === undefined) fail(E.EINVAL);
-    if (len > Math.ceil(size! / 4096) * 4096) fail(E.ENOMEM);
+    this.checkMap(offset, len);
     const put = (at: number, v: number) => mem.writeU32(addr + at, v);
     if (offset === IORING_OFF_SQ_RING) {
       this.regions.sq = { addr, len };
