@@ -4,7 +4,8 @@
 // the expected number of calls the run is stopped, at what would be its exit.
 import fs from 'node:fs';
 import koffi from 'koffi';
-import { loadImage } from '../emulator/loader.js';
+import { loadProgram } from '../emulator/loader.js';
+import { SeededRandom } from '../kernel-model/random.js';
 import { UnicornMemory } from '../emulator/memory.js';
 import { UC_HOOK, Unicorn, X86_REG } from '../emulator/unicorn.js';
 import { GUEST_DIR } from '../cli/common.js';
@@ -17,7 +18,7 @@ const hookAddIntr = lib.func('int uc_hook_add(void *uc, _Out_ size_t *hh, int ty
 /** `calls` crossings of `name` with an empty callback each; the last (exit) stops the run. */
 export function emptyCallbackFloor(name: string, args: string[], calls: number): Measurement {
   const uc = new Unicorn();
-  const { image, esp } = loadImage(new UnicornMemory(uc), fs.readFileSync(`${GUEST_DIR}/${name}`), name, [name, ...args], []);
+  const { entry, esp } = loadProgram(new UnicornMemory(uc), fs.readFileSync(`${GUEST_DIR}/${name}`), name, { argv: [name, ...args], envp: [], random: new SeededRandom() });
   uc.regWrite(X86_REG.ESP, esp);
   let n = 0;
   const empty = (): void => {};
@@ -27,7 +28,7 @@ export function emptyCallbackFloor(name: string, args: string[], calls: number):
   const code = hookAddIntr(uc.handle, out, UC_HOOK.INTR, cb, null, 1, 0) as number;
   if (code !== 0) throw new Error(`uc_hook_add (interrupt): error ${code}`);
   const start = process.hrtime.bigint();
-  uc.emuStart(image.entry, 0xffffffff);
+  uc.emuStart(entry, 0xffffffff);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   uc.close();
   if (n <= calls) throw new Error(`the floor run ended after ${n} of ${calls + 1} crossings`);

@@ -11,6 +11,7 @@ import type { SyscallSpec } from './syscall.js';
 import { FdTable, S, joinGuest, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
+import { SegmentState, type DescriptorTables } from './sys/tls.js';
 import { Task } from './task.js';
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
@@ -72,6 +73,8 @@ export interface KernelOptions {
   fdLimit?: number;
   /** Seeds AT_RANDOM and getrandom, so that runs are reproducible (--seed). */
   seed?: number;
+  /** The CPU's descriptor tables (set_thread_area, modify_ldt); absent, only the kernel's copy changes. */
+  descriptors?: DescriptorTables;
   /** uname's nodename (--nodename). */
   nodename?: string;
   /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
@@ -102,6 +105,8 @@ export class Kernel {
   readonly tracers: Tracer[] = [];
   /** The guest's only source of randomness (AT_RANDOM, getrandom): seeded, reproducible. */
   readonly random: SeededRandom;
+  /** TLS slots and LDT entries. */
+  readonly segments: SegmentState;
   /** The process's own state: credentials, limits, signal actions and mask, name (task.ts). */
   readonly task: Task;
   brkStart: number;
@@ -141,6 +146,7 @@ export class Kernel {
     this.exePath = o.exePath ?? '/';
     this.pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);
+    this.segments = new SegmentState(o.descriptors);
     this.task = new Task({ pid: this.pid, program: o.argv?.[0], nodename: o.nodename, fdLimit: this.fds.limit });
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
