@@ -354,6 +354,11 @@ guest('mmap of a ring: Linux\'s offsets only, within the region; strace shows ea
   assert.match(s.stderr, /mmap2\(NULL, \d+, PROT_READ\|PROT_WRITE, MAP_SHARED\|MAP_POPULATE, 5, 65536\) = 0x/);
   assert.match(s.stderr, /io_uring_enter\(5, 2, 2, 1, NULL, 0\) = 2\n  pread64\(3, .*, 4096, 0\) = 4096\n  pread64\(3, .*, 4096, 4096\) = 904\n/);
   assert.equal(fs.readFileSync(path.join(d, 'out')), Buffer.from(input.slice(0, 5000)));
+  // With SQPOLL the reads and writes are the kernel thread's: strace does not see them.
+  const q = cli(['run', 'copy_uring', 'in', 'out', '4096', '2', 'sqpoll', '--personality', 'modern', '--root', d, '--strace']);
+  assert.is(q.status, 0, q.stderr);
+  assert.not.match(q.stderr, /pread64|pwrite64|io_uring_enter/);
+  assert.equal(fs.readFileSync(path.join(d, 'out')), Buffer.from(input.slice(0, 5000)));
 });
 
 guest.run();

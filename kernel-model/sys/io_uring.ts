@@ -378,12 +378,19 @@ function enter(k: Kernel, fd: number, toSubmit: number, minComplete: number, fla
 
 /**
  * The SQPOLL thread's turn: it runs on its own simulated core, so the work it does is moved
- * out of the program's ledger into the ring's pollerCycles.
+ * out of the program's ledger into the ring's pollerCycles, and tracers do not see it (strace
+ * does not see a kernel thread's work either).
  */
 export function pollSubmit(k: Kernel, ring: IoUringFile): number {
   const l = k.ledger;
-  const before = { d: l.dispatch, h: l.handler, s: l.syscalls };
-  const n = submit(k, ring, ring.sqEntries);
+  const before = { d: l.dispatch, h: l.handler };
+  const tracers = k.tracers.splice(0);
+  let n: number;
+  try {
+    n = submit(k, ring, ring.sqEntries);
+  } finally {
+    k.tracers.push(...tracers);
+  }
   const moved = (l.dispatch - before.d) + (l.handler - before.h);
   ring.pollerCycles += moved;
   l.sqpollCycles += moved;
