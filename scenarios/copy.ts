@@ -79,7 +79,7 @@ export function copyResult(profile: PlatformProfile, results: Map<string, JobRes
     }),
     notes: [
       'the paper\'s "multi-call" column is its specialized write_read call, set here beside our write_read; the generic multi-call (240) and the value-specialized copy_4096 are extra columns',
-      'cycles are the whole run\'s (user, entry, dispatch, handlers, exit), from the ledger',
+      'cycles are the whole run\'s (user, entry, dispatch, handlers, exit, and the indirect cost where the profile gives one), from the ledger',
     ],
   };
 
