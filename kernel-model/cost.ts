@@ -246,7 +246,7 @@ export class Ledger {
       instructions: this.instructions,
       cycles: {
         user: this.userCycles, entry: this.entry, dispatch: this.dispatch,
-        handler: this.handler, exit: this.exit, indirect: this.indirect, total: this.totalCycles,
+        handler: this.handler, exit: this.exit, ...(this.indirect ? { indirect: this.indirect } : {}), total: this.totalCycles,
       },
       ...(this.sqpollCycles ? { sqpoll_core_cycles: this.sqpollCycles } : {}),
       blocked_us: this.blockedMicros,
