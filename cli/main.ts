@@ -5,6 +5,8 @@ import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
 import * as analyze from './commands/analyze.js';
 import * as bench from './commands/bench.js';
+import * as cc from './commands/cc.js';
+import * as lab from './commands/lab.js';
 import * as profile from './commands/profile.js';
 import * as run from './commands/run.js';
 import * as scenario from './commands/scenario.js';
@@ -14,7 +16,7 @@ import * as trace from './commands/trace.js';
 import * as view from './commands/view.js';
 import * as whatif from './commands/whatif.js';
 
-const commands = [run, trace, step, profile, whatif, analyze, scenario, syscalls, bench, view];
+const commands = [run, trace, step, profile, whatif, analyze, scenario, syscalls, bench, view, cc, lab];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);

@@ -131,8 +131,10 @@ export class Kernel {
    * what the program published since is taken up by then.
    */
   readonly pollers: (() => void)[] = [];
-  /** The indirect cost of every user stretch already ended by a crossing. */
+  /** The indirect cost of every user stretch already ended by a crossing, exact. */
   private indirectClosed = 0;
+  /** The indirect cost charged so far, exact. */
+  private indirectExact = 0;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -165,10 +167,11 @@ export class Kernel {
   syncUser(instructions: number, trapping = false): void {
     this.ledger.instructions = instructions;
     const traps = this.ledger.crossings + (trapping ? 1 : 0);
-    this.ledger.userCycles = userCycles(this.profile, instructions - traps, this.rdtscs);
+    this.ledger.setUser(userCycles(this.profile, instructions - traps, this.rdtscs));
     // The indirect cost: the user stretch since the last crossing runs slowed (profile.indirect).
     if (this.ledger.crossings > 0) {
-      this.ledger.indirect = this.indirectClosed + indirectCycles(this.profile, instructions - this.instructionsAtLastCrossing - (trapping ? 1 : 0));
+      this.indirectExact = this.indirectClosed + indirectCycles(this.profile, instructions - this.instructionsAtLastCrossing - (trapping ? 1 : 0));
+      this.ledger.setIndirect(this.indirectExact);
     }
   }
 
@@ -182,7 +185,7 @@ export class Kernel {
 
   /** The cycle counter (what rdtsc reads). Blocked time does not advance it. */
   cycles(): number {
-    return Math.floor(this.ledger.totalCycles);
+    return this.ledger.totalCycles;
   }
 
   /** The simulated wall clock, in microseconds since the epoch. */
@@ -206,11 +209,11 @@ export class Kernel {
     this.syncUser(instructions, true);
     const userInstructions = instructions - this.instructionsAtLastCrossing;
     this.instructionsAtLastCrossing = instructions;
-    this.indirectClosed = this.ledger.indirect;
+    this.indirectClosed = this.indirectExact;
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
     const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
-    const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result);
+    const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result, !this.exited);
     this.seq++;
     if (this.tracers.length > 0) { // the record is for tracers: untraced runs skip building it
       const rec: CrossingRecord = {
@@ -229,8 +232,7 @@ export class Kernel {
    */
   dispatch(nr: number, args: number[], discount = 0): SyscallRecord {
     const spec = this.personality.table.get(nr);
-    const dispatchCycles = this.profile.dispatch_cycles;
-    this.ledger.dispatch += dispatchCycles;
+    const dispatchCycles = this.ledger.charge('dispatch', this.profile.dispatch_cycles);
     this.ledger.syscalls++;
     const rec: SyscallRecord = {
       nr, name: spec?.name ?? this.personality.nameOf(nr), args, result: 0, depth: this.depth, dispatchCycles,
@@ -263,8 +265,7 @@ export class Kernel {
       const base = spec.support === 'unimplemented' ? 0
         : spec.family === 'batch' ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
-      rec.handlerCycles += base;
-      this.ledger.handler += base;
+      rec.handlerCycles += this.ledger.charge('handler', base);
     }
     for (const t of this.tracers) t.syscall?.(rec, this);
     return rec;
@@ -279,8 +280,8 @@ export class Kernel {
 
   /** Kernel work inside a handler that happens before the handler's base cost (e.g. its own rdtscl). */
   work(cycles: number): void {
-    if (this.current) this.current.handlerCycles += cycles;
-    this.ledger.handler += cycles;
+    const whole = this.ledger.charge('handler', cycles);
+    if (this.current) this.current.handlerCycles += whole;
   }
 
   /** The calling thread sleeps: the clock advances, the cycle counter does not. */

@@ -95,7 +95,8 @@ indirect('the ledger shows it on its own line, in the total, and only after cros
   // penalty is the same for each, and there is one stretch per crossing but the first.
   const none = await run('getpid_loop', ['1000'], { profile: { ...profile('skylake-2018'), indirect: undefined } });
   assert.is(none.kernel.ledger.indirect, 0);
-  assert.ok(Math.abs(l.totalCycles - none.kernel.ledger.totalCycles - l.indirect) < 1e-6);
+  // The ledger rounds the exact sum once (whole cycles): the two runs may differ by a cycle more.
+  assert.ok(Math.abs(l.totalCycles - none.kernel.ledger.totalCycles - l.indirect) <= 1);
   const s = cli(['run', 'getpid_loop', '100', '--platform', 'skylake-2018', '--summary']);
   assert.match(s.stderr, /indirect \(after exits\)/);
 });

@@ -391,11 +391,9 @@ export function pollSubmit(k: Kernel, ring: IoUringFile): number {
   } finally {
     k.tracers.push(...tracers);
   }
-  const moved = (l.dispatch - before.d) + (l.handler - before.h);
-  ring.pollerCycles += moved;
-  l.sqpollCycles += moved;
-  l.dispatch = before.d;
-  l.handler = before.h;
+  const dispatch = l.dispatch - before.d, handler = l.handler - before.h;
+  ring.pollerCycles += dispatch + handler;
+  l.moveToSqpoll(dispatch, handler);
   return n;
 }
 
