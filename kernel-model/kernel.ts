@@ -13,6 +13,10 @@ import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
 import { SegmentState, type DescriptorTables } from './sys/tls.js';
 import { Task } from './task.js';
+import { LIMITS, LimitExceeded } from './limits.js';
+
+/** Calls whose positive result is bytes written: counted against --max-write-bytes. */
+const WRITE_CALLS = new Set(['write', 'writev', 'pwrite64', 'pwritev', 'sendfile', 'sendfile64']);
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
 export interface SyscallRecord {
@@ -75,6 +79,8 @@ export interface KernelOptions {
   seed?: number;
   /** The CPU's descriptor tables (set_thread_area, modify_ldt); absent, only the kernel's copy changes. */
   descriptors?: DescriptorTables;
+  /** Bytes the guest may write with write-family calls in the whole run (LIMITS.writeBytes). */
+  maxWriteBytes?: number;
   /** uname's nodename (--nodename). */
   nodename?: string;
   /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
@@ -135,6 +141,9 @@ export class Kernel {
   private indirectClosed = 0;
   /** The indirect cost charged so far, exact. */
   private indirectExact = 0;
+  /** Bytes written by write-family calls so far, and the run's limit (--max-write-bytes). */
+  written = 0;
+  private readonly maxWriteBytes: number;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -153,6 +162,7 @@ export class Kernel {
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
+    this.maxWriteBytes = o.maxWriteBytes ?? LIMITS.writeBytes.default;
   }
 
   get exited(): boolean {
@@ -266,6 +276,10 @@ export class Kernel {
         : spec.family === 'batch' ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
       rec.handlerCycles += this.ledger.charge('handler', base);
+      if (rec.result > 0 && WRITE_CALLS.has(spec.name)) {
+        this.written += rec.result;
+        if (this.written > this.maxWriteBytes) throw new LimitExceeded(LIMITS.writeBytes, this.maxWriteBytes);
+      }
     }
     for (const t of this.tracers) t.syscall?.(rec, this);
     return rec;

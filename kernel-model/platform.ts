@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRY_PATHS, MILLI_PER_CYCLE, PTI_MODES, SPECTRE_V2_MODES, resolveProfile, type CrossingChoice, type EntryPath, type PlatformProfile } from './cost.js';
+import { UserError } from './limits.js';
 
-export class ProfileError extends Error {}
+export class ProfileError extends UserError {}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/kernel-model → the repository's platforms/ folder. */

@@ -1,5 +1,4 @@
 // syscluster run <guest> [args...]: run one guest with its own exit code.
-import fs from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { hostStdio } from '../../host/stdio.js';
@@ -7,6 +6,7 @@ import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger } from '../../trace/summary.js';
 import { Xv6Tracer } from '../../trace/xv6.js';
 import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
+import { writeAllSync } from '../output.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
@@ -29,11 +29,11 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const { guest, options, personalityWhy } = guestRun(a, hostStdio);
+  const { guest, options, personalityWhy } = await guestRun(a, hostStdio);
   const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
-  const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');
+  const trace = (line: string) => writeAllSync(traceTo!, line + '\n');
   const xv6 = a.straceFormat === 'xv6';
   if (traceTo !== undefined && !xv6) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}`);
   const tracer = traceTo === undefined ? undefined : xv6 ? new Xv6Tracer(trace) : new StraceTracer(trace);

@@ -30,7 +30,7 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const { guest, options } = guestRun(a, hostStdio);
+  const { guest, options } = await guestRun(a, hostStdio);
   // The dump names the binary it came from, so the profiler can check its advice against the code.
   const binary = { path: path.resolve(guest.path), sha256: createHash('sha256').update(guest.bytes).digest('hex') };
   const fd = openOutput(a.out);
