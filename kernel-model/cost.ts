@@ -4,6 +4,10 @@
 export interface PlatformProfile {
   name: string;
   description: string;
+  /** Set by resolveProfile: the entry path and mitigations this profile was resolved for. */
+  variant?: string;
+  /** Set by resolveProfile: dispatch_cycles before a retpoline was added. */
+  resolvedBaseDispatch?: number;
   /** Core clock, for converting cycles to simulated time. */
   clock_mhz: number;
   user: {
@@ -52,7 +56,113 @@ export interface PlatformProfile {
     /** Timer frequency for rounding sleeps to jiffies (Linux 2.4 on i386: 100). */
     hz: number;
   };
+  /**
+   * Optional: the ways in and out of the kernel, each costed on its own (docs/mechanisms.md).
+   * Without it, every crossing costs `boundary`'s figures. With it, `boundary` holds the
+   * figures of the path and mitigations selected (resolveProfile writes them there).
+   */
+  entry_paths?: Record<EntryPath, { entry_cycles: number; exit_cycles: number }>;
+  /**
+   * Optional: the costs of the 2018 mitigations on this machine, and which are on. Round-trip
+   * figures (entry and exit together): resolveProfile splits each between entry and exit.
+   */
+  mitigations?: {
+    pti: PtiMode;
+    spectre_v2: SpectreV2Mode;
+    /** KPTI with PCID: two CR3 writes a crossing, no TLB flush. */
+    pti_pcid_cycles: number;
+    /** KPTI without PCID: two CR3 writes a crossing, and the TLB refilled after each. */
+    pti_nopcid_cycles: number;
+    /** IBRS: the SPEC_CTRL MSR written at entry and at exit. */
+    ibrs_cycles: number;
+    /** Retpolines: the indirect call through sys_call_table (and its neighbours) made unpredictable, per dispatch. */
+    retpoline_cycles: number;
+  };
+  /**
+   * Optional: the indirect cost of a crossing (Soares and Stumm, FlexSC, OSDI 2010): the user
+   * code after a crossing runs at a lower IPC while caches, TLB and predictors refill. The
+   * i-th user instruction after a crossing costs `peak_cycles_per_instruction * e^(-i/decay_instructions)`
+   * extra cycles.
+   */
+  indirect?: {
+    peak_cycles_per_instruction: number;
+    decay_instructions: number;
+  };
   sources: Record<string, string>;
+}
+
+export const ENTRY_PATHS = ['int80', 'sysenter'] as const;
+export type EntryPath = typeof ENTRY_PATHS[number];
+export const PTI_MODES = ['off', 'pcid', 'nopcid'] as const;
+export type PtiMode = typeof PTI_MODES[number];
+export const SPECTRE_V2_MODES = ['off', 'retpoline', 'ibrs'] as const;
+export type SpectreV2Mode = typeof SPECTRE_V2_MODES[number];
+
+export interface CrossingChoice {
+  path?: EntryPath;
+  pti?: PtiMode;
+  spectre_v2?: SpectreV2Mode;
+}
+
+/** What the selected mitigations add to one round trip, split as resolveProfile charges it. */
+export function mitigationCycles(p: PlatformProfile, pti: PtiMode, spectre: SpectreV2Mode): { entry: number; exit: number; dispatch: number } {
+  const m = p.mitigations;
+  if (!m) return { entry: 0, exit: 0, dispatch: 0 };
+  const pageTables = pti === 'pcid' ? m.pti_pcid_cycles : pti === 'nopcid' ? m.pti_nopcid_cycles : 0;
+  const ibrs = spectre === 'ibrs' ? m.ibrs_cycles : 0;
+  // CR3 and SPEC_CTRL are written once on the way in and once on the way out: half each way.
+  const half = (pageTables + ibrs) / 2;
+  return { entry: half, exit: half, dispatch: spectre === 'retpoline' ? m.retpoline_cycles : 0 };
+}
+
+/**
+ * The profile as the kernel charges it for one choice of entry path and mitigations
+ * (defaults: int 0x80 and the profile's own settings). Pure: returns a new profile whose
+ * `boundary` and `dispatch_cycles` carry the chosen costs, `cr3_switch_cycles` folded in.
+ * A profile without `entry_paths` or `mitigations` comes back unchanged for those parts.
+ */
+export function resolveProfile(p: PlatformProfile, choice: CrossingChoice = {}): PlatformProfile {
+  if (!p.entry_paths && !p.mitigations) return p;
+  const path = choice.path ?? 'int80';
+  const base = p.entry_paths?.[path] ?? { entry_cycles: p.boundary.entry_cycles, exit_cycles: p.boundary.exit_cycles };
+  const pti = choice.pti ?? p.mitigations?.pti ?? 'off';
+  const spectre = choice.spectre_v2 ?? p.mitigations?.spectre_v2 ?? 'off';
+  const add = mitigationCycles(p, pti, spectre);
+  const suffix = [path !== 'int80' ? path : '', pti !== 'off' ? `pti-${pti}` : '', spectre !== 'off' ? spectre : ''].filter(Boolean).join('+');
+  return {
+    ...p,
+    variant: suffix || 'int80',
+    boundary: {
+      entry_cycles: base.entry_cycles + add.entry,
+      exit_cycles: base.exit_cycles + add.exit,
+      cr3_switch_cycles: 0,
+    },
+    dispatch_cycles: (p.resolvedBaseDispatch ?? p.dispatch_cycles) + add.dispatch,
+    resolvedBaseDispatch: p.resolvedBaseDispatch ?? p.dispatch_cycles,
+    mitigations: p.mitigations && { ...p.mitigations, pti, spectre_v2: spectre },
+  };
+}
+
+/**
+ * The extra cycles the first `n` user instructions after a crossing cost (the sum of the
+ * decaying penalty over them): peak * (1 - r^n) / (1 - r), r = e^(-1/decay).
+ */
+export function indirectCycles(p: PlatformProfile, n: number): number {
+  const ind = p.indirect;
+  if (!ind || n <= 0 || ind.peak_cycles_per_instruction === 0) return 0;
+  if (ind.decay_instructions === 0) return 0;
+  const r = Math.exp(-1 / ind.decay_instructions);
+  return ind.peak_cycles_per_instruction * (1 - Math.pow(r, n)) / (1 - r);
+}
+
+/**
+ * What merging the user stretches `gaps` (the instructions before each of the calls of a
+ * cluster, each stretch following a crossing) into one stretch saves in indirect cost:
+ * the penalty is paid once, after one crossing, instead of after each.
+ */
+export function indirectMergeSaving(p: PlatformProfile, gaps: number[]): number {
+  const apart = gaps.reduce((a, g) => a + indirectCycles(p, g), 0);
+  return apart - indirectCycles(p, gaps.reduce((a, g) => a + g, 0));
 }
 
 /** Where the cycles of one crossing went. */
@@ -114,7 +224,7 @@ export function blockedMicros(p: PlatformProfile, micros: number, nowMicros: num
 export const MILLI_PER_CYCLE = 1000;
 const milli = (cycles: number) => Math.round(cycles * MILLI_PER_CYCLE);
 
-export type LedgerPart = 'user' | 'entry' | 'dispatch' | 'handler' | 'exit';
+export type LedgerPart = 'user' | 'entry' | 'dispatch' | 'handler' | 'exit' | 'indirect';
 
 /**
  * The running account of one guest run. Charges may be fractional (1.5 cycles a byte,
@@ -130,6 +240,10 @@ export class Ledger {
   dispatch = 0;
   handler = 0;
   exit = 0;
+  /** The indirect cost of crossings: user code slowed while caches and TLB refill (profile.indirect). */
+  indirect = 0;
+  /** Work an io_uring SQPOLL thread did on its own core: not part of this core's total. */
+  sqpollCycles = 0;
   blockedMicros = 0;
   crossings = 0;
   syscalls = 0;
@@ -138,6 +252,8 @@ export class Ledger {
   private exactMilli = 0;
   /** The exact user work charged so far, in milli-cycles. */
   private userMilli = 0;
+  /** The exact indirect cost charged so far, in milli-cycles. */
+  private indirectMilli = 0;
 
   /** Adds `cycles` to one part; returns the whole cycles the counter moved. */
   charge(part: LedgerPart, cycles: number): number {
@@ -150,6 +266,25 @@ export class Ledger {
     const moved = this.add('user', target - this.userMilli);
     this.userMilli = target;
     return moved;
+  }
+
+  /** Brings the indirect cost up to `cycles` in all (profile.indirect; Kernel.syncUser). */
+  setIndirect(cycles: number): number {
+    const target = milli(cycles);
+    const moved = this.add('indirect', target - this.indirectMilli);
+    this.indirectMilli = target;
+    return moved;
+  }
+
+  /**
+   * Moves whole cycles already charged to dispatch and handler work onto another core (an
+   * io_uring SQPOLL thread's): they leave this core's parts and total.
+   */
+  moveToSqpoll(dispatch: number, handler: number): void {
+    this.dispatch -= dispatch;
+    this.handler -= handler;
+    this.exactMilli -= (dispatch + handler) * MILLI_PER_CYCLE;
+    this.sqpollCycles += dispatch + handler;
   }
 
   private add(part: LedgerPart, m: number): number {
@@ -167,7 +302,7 @@ export class Ledger {
 
   /** Whole cycles: the exact sum, rounded down once. Always the sum of the parts. */
   get totalCycles(): number {
-    return this.userCycles + this.kernelCycles;
+    return this.userCycles + this.indirect + this.kernelCycles;
   }
 
   toJSON() {
@@ -175,8 +310,9 @@ export class Ledger {
       instructions: this.instructions,
       cycles: {
         user: this.userCycles, entry: this.entry, dispatch: this.dispatch,
-        handler: this.handler, exit: this.exit, total: this.totalCycles,
+        handler: this.handler, exit: this.exit, ...(this.indirect ? { indirect: this.indirect } : {}), total: this.totalCycles,
       },
+      ...(this.sqpollCycles ? { sqpoll_core_cycles: this.sqpollCycles } : {}),
       blocked_us: this.blockedMicros,
       crossings: this.crossings,
       syscalls: this.syscalls,

@@ -39,6 +39,7 @@ const TABLE = [
   [75, 'EOVERFLOW', 'Value too large for defined data type'],
   [95, 'EOPNOTSUPP', 'Operation not supported'],
   [110, 'ETIMEDOUT', 'Connection timed out'],
+  [125, 'ECANCELED', 'Operation canceled'],
 ] as const;
 
 export type ErrnoName = typeof TABLE[number][1];

@@ -4,7 +4,7 @@
 // context: checked helpers for guest memory, the fd table, the clock and the ledger.
 import * as boundary from './boundary.js';
 import type { PtRegs, UserRegs } from './boundary.js';
-import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, userCycles, type PlatformProfile } from './cost.js';
+import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, indirectCycles, userCycles, type PlatformProfile } from './cost.js';
 import { E, KernelError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
@@ -131,6 +131,16 @@ export class Kernel {
   private seq = 0;
   private rdtscs = 0;
   private instructionsAtLastCrossing = 0;
+  /**
+   * Kernel threads on other simulated cores that watch shared memory (io_uring's SQPOLL):
+   * each runs whenever the kernel model has control (every crossing and every rdtsc), so
+   * what the program published since is taken up by then.
+   */
+  readonly pollers: (() => void)[] = [];
+  /** The indirect cost of every user stretch already ended by a crossing, exact. */
+  private indirectClosed = 0;
+  /** The indirect cost charged so far, exact. */
+  private indirectExact = 0;
   /** Bytes written by write-family calls so far, and the run's limit (--max-write-bytes). */
   written = 0;
   private readonly maxWriteBytes: number;
@@ -168,10 +178,16 @@ export class Kernel {
     this.ledger.instructions = instructions;
     const traps = this.ledger.crossings + (trapping ? 1 : 0);
     this.ledger.setUser(userCycles(this.profile, instructions - traps, this.rdtscs));
+    // The indirect cost: the user stretch since the last crossing runs slowed (profile.indirect).
+    if (this.ledger.crossings > 0) {
+      this.indirectExact = this.indirectClosed + indirectCycles(this.profile, instructions - this.instructionsAtLastCrossing - (trapping ? 1 : 0));
+      this.ledger.setIndirect(this.indirectExact);
+    }
   }
 
   /** The guest's rdtsc: the cycle counter once this rdtsc has completed. */
   rdtsc(instructions: number): number {
+    for (const poll of this.pollers) poll();
     this.rdtscs++;
     this.syncUser(instructions);
     return this.cycles();
@@ -199,9 +215,11 @@ export class Kernel {
 
   /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
   crossing(user: UserRegs, instructions: number): number {
+    for (const poll of this.pollers) poll();
     this.syncUser(instructions, true);
     const userInstructions = instructions - this.instructionsAtLastCrossing;
     this.instructionsAtLastCrossing = instructions;
+    this.indirectClosed = this.indirectExact;
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
     const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MILLI_PER_CYCLE, type PlatformProfile } from './cost.js';
+import { ENTRY_PATHS, MILLI_PER_CYCLE, PTI_MODES, SPECTRE_V2_MODES, resolveProfile, type CrossingChoice, type EntryPath, type PlatformProfile } from './cost.js';
 import { UserError } from './limits.js';
 
 export class ProfileError extends UserError {}
@@ -58,13 +58,71 @@ export function validateProfile(raw: unknown, where: string, knownCalls: Set<str
     if (!wholeMilli(v as number)) fail(`handler_cycles.${name}`, `must be a whole number of thousandths of a cycle (${v})`);
   }
   if (typeof (handlers as Record<string, unknown>).default !== 'number') fail('handler_cycles.default', 'is missing');
+  checkMechanisms(raw, fail);
   const sources = at(raw, 'sources');
   if (sources !== undefined && (typeof sources !== 'object' || Array.isArray(sources))) fail('sources', 'must be an object of strings');
-  return { ...(raw as PlatformProfile), sources: (sources ?? {}) as Record<string, string> };
+  return resolveProfile({ ...(raw as PlatformProfile), sources: (sources ?? {}) as Record<string, string> });
 }
 
-/** A built-in name (p2-266) or a path to a JSON file. */
-export function loadProfile(nameOrPath: string, knownCalls: Set<string>): PlatformProfile {
+/** The optional blocks of docs/mechanisms.md: entry paths, mitigations, indirect cost. */
+function checkMechanisms(raw: object, fail: (field: string, why: string) => never): void {
+  const num = (f: string) => {
+    const v = at(raw, f);
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(f, `must be a number, not ${JSON.stringify(v)}`);
+    if ((v as number) < 0) fail(f, `must not be negative (${v})`);
+  };
+  const oneOf = (f: string, allowed: readonly string[]) => {
+    const v = at(raw, f);
+    if (typeof v !== 'string' || !allowed.includes(v)) fail(f, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+  };
+  if (at(raw, 'entry_paths') !== undefined) {
+    for (const path of ENTRY_PATHS) for (const f of ['entry_cycles', 'exit_cycles']) num(`entry_paths.${path}.${f}`);
+  }
+  if (at(raw, 'mitigations') !== undefined) {
+    oneOf('mitigations.pti', PTI_MODES);
+    oneOf('mitigations.spectre_v2', SPECTRE_V2_MODES);
+    for (const f of ['pti_pcid_cycles', 'pti_nopcid_cycles', 'ibrs_cycles', 'retpoline_cycles']) num(`mitigations.${f}`);
+    if (at(raw, 'boundary.cr3_switch_cycles') !== 0) fail('boundary.cr3_switch_cycles', 'must be 0 when "mitigations" gives the page-table isolation costs');
+  }
+  if (at(raw, 'indirect') !== undefined) {
+    num('indirect.peak_cycles_per_instruction');
+    num('indirect.decay_instructions');
+  }
+}
+
+/**
+ * A built-in name (p2-266) or a path to a JSON file, optionally followed by a choice of
+ * entry path and mitigations for profiles that cost them (docs/mechanisms.md):
+ * `skylake-2018:sysenter+pti=nopcid+spectre_v2=ibrs`.
+ */
+export function loadProfile(spec: string, knownCalls: Set<string>): PlatformProfile {
+  const colon = spec.lastIndexOf(':');
+  if (colon <= 0 || spec.slice(colon + 1).includes('/')) return loadProfileFile(spec, knownCalls);
+  const profile = loadProfileFile(spec.slice(0, colon), knownCalls);
+  return { ...resolveProfile(profile, parseChoice(spec.slice(colon + 1), profile)), name: `${profile.name}:${spec.slice(colon + 1)}` };
+}
+
+/** `sysenter+pti=nopcid+spectre_v2=ibrs` → a CrossingChoice; a bad word is a one-line error. */
+export function parseChoice(text: string, profile: PlatformProfile): CrossingChoice {
+  const choice: CrossingChoice = {};
+  const bad = (why: string): never => { throw new ProfileError(`platform choice "${text}": ${why}`); };
+  for (const word of text.split('+').filter(Boolean)) {
+    const [key, value] = word.split('=');
+    if (value === undefined) {
+      if (!(ENTRY_PATHS as readonly string[]).includes(key)) bad(`"${key}" is not an entry path (${ENTRY_PATHS.join(', ')})`);
+      if (!profile.entry_paths) bad(`profile ${profile.name} gives no entry paths`);
+      choice.path = key as EntryPath;
+    } else if (key === 'pti' || key === 'spectre_v2') {
+      const allowed: readonly string[] = key === 'pti' ? PTI_MODES : SPECTRE_V2_MODES;
+      if (!allowed.includes(value)) bad(`${key} must be one of ${allowed.join(', ')}`);
+      if (!profile.mitigations) bad(`profile ${profile.name} gives no mitigation costs`);
+      (choice as Record<string, string>)[key] = value;
+    } else bad(`unknown setting "${key}" (pti=, spectre_v2=, or an entry path)`);
+  }
+  return choice;
+}
+
+function loadProfileFile(nameOrPath: string, knownCalls: Set<string>): PlatformProfile {
   const builtin = path.join(PLATFORM_DIR, `${nameOrPath}.json`);
   const file = /^[a-z0-9-]+$/.test(nameOrPath) && fs.existsSync(builtin) ? builtin : nameOrPath;
   let text: string;

@@ -25,6 +25,8 @@ export interface CallEvent {
   result: number | null;
   /** The line it came from. */
   line: number;
+  /** User instructions since the previous crossing, when the source has them (our dumps do). */
+  userInstructions?: number;
 }
 
 /** What reading one source found, besides its calls. */
@@ -291,7 +293,7 @@ export function streamEvents(src: Source, source: string, onCall: (e: CallEvent)
     let scan;
     try {
       scan = scanDump(src, source, (x, i) => {
-        onCall({ pid: 1, name: x.call.name, args: x.call.decoded, raw: x.call.args, result: x.call.result, line: i + 2 });
+        onCall({ pid: 1, name: x.call.name, args: x.call.decoded, raw: x.call.args, result: x.call.result, line: i + 2, userInstructions: x.user_instructions });
       }, onHeader)!;
     } catch (err) {
       if (err instanceof TraceError) throw new InputError(err.message);

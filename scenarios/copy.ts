@@ -93,7 +93,7 @@ export function copyResult(profile: PlatformProfile, results: Map<string, JobRes
     provenance: COPY_FILES.map(() => [null, c, pa, onPaperPlatform ? c : null, c, c, pa, c, c, pa, pr, pr]),
     notes: [
       'the paper\'s "multi-call" column is its specialized write_read call, set here beside our write_read; the generic multi-call (240) and the value-specialized copy_4096 are extra columns',
-      'cycles are the whole run\'s (user, entry, dispatch, handlers, exit), from the ledger',
+      'cycles are the whole run\'s (user, entry, dispatch, handlers, exit, and the indirect cost where the profile gives one), from the ledger',
       'auto-clustered: the original copy binary rewritten by `syscluster cluster` (every region clusterable as it stands: open+open, read+write, close+close as multi-calls)',
     ],
   };

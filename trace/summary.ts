@@ -9,6 +9,7 @@ export function formatLedger(l: Ledger, p: PlatformProfile, personality: string)
   return [
     `ledger (platform ${p.name}, ${personality} personality)`,
     row('user', l.userCycles),
+    ...(p.indirect ? [row('indirect (after exits)', l.indirect)] : []),
     row('entry (trap+SAVE_ALL)', l.entry),
     row('dispatch', l.dispatch),
     row('handlers', l.handler),

@@ -32,7 +32,7 @@ export function handler(a: Args): void {
   const [summary] = streamFiles([a.dump], () => (e) => {
     if (!counter) throw new BadInput(`${a.dump}: what-if needs a syscluster dump (it re-costs the dump's own costs), not a strace log`);
     seen.add(e.name);
-    counter.push(e.name);
+    counter.push(e.name, e.userInstructions);
   }, (header) => { counter = new WhatIfCounter(clusters, a.as as ClusterKind, header.platform); });
   if (summary.kind !== 'dump' || !summary.header || !summary.footer) throw new BadInput(`${a.dump}: what-if needs a syscluster dump (it re-costs the dump's own costs), not a strace log`);
   counter ??= new WhatIfCounter(clusters, a.as as ClusterKind, summary.header.platform);

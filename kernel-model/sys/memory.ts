@@ -6,6 +6,7 @@ import type { Kernel } from '../kernel.js';
 import { PROT } from '../memory.js';
 import { MMAP_BASE, MMAP_MIN_ADDR, PAGE, TASK_SIZE, pageUp } from '../mm.js';
 import { SEEK, type OpenFile } from '../vfs.js';
+import { IoUringFile } from './io_uring.js';
 import { arg, type SyscallSpec } from '../syscall.js';
 
 /** How far the heap may grow past its start (an RLIMIT_DATA of sorts). */
@@ -59,7 +60,9 @@ export function doMmap(k: Kernel, addr: number, length: number, prot: number, fl
   if (offset % PAGE !== 0) fail(E.EINVAL);
   if (offset + len > 2 ** 44) fail(E.EOVERFLOW);
   const file = anonymous ? undefined : k.fds.get(fd); // EBADF
-  if (file && type !== MAP.PRIVATE && (prot & PROT.WRITE)) fail(E.ENODEV); // no shared writable file mappings here
+  const ring = file instanceof IoUringFile ? file : undefined; // io_uring's rings: shared with the kernel
+  if (file && !ring && type !== MAP.PRIVATE && (prot & PROT.WRITE)) fail(E.ENODEV); // no shared writable file mappings here
+  ring?.checkMap(offset, len);
   const fixed = (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) !== 0;
   let at: number;
   if (fixed) {
@@ -79,7 +82,8 @@ export function doMmap(k: Kernel, addr: number, length: number, prot: number, fl
   if (!k.mem.space.fits(len)) fail(E.ENOMEM);
   const name = file ? `fd:${fd}` : '';
   if (!k.mem.map(at, len, PROT.READ | PROT.WRITE, name)) fail(E.ENOMEM);
-  if (file) {
+  if (ring) ring.attach(k.mem, at, offset, len);
+  else if (file) {
     const bytes = readFileAt(file, offset, len);
     if (bytes.length > 0) k.mem.poke(at, bytes); // past the end of the file: zeros
   }
