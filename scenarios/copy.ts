@@ -90,7 +90,7 @@ export function copyResult(profile: PlatformProfile, results: Map<string, JobRes
         mc('looped'), savings(f.label, 4096, 'looped'), p[5],
         savings(f.label, 4096, 'multicall'), savings(f.label, 4096, 'value'), savings(f.label, 4096, AUTO_VARIANT.key)];
     }),
-    provenance: COPY_FILES.map(() => [null, c, pa, onPaperPlatform ? c : null, c, c, pa, c, c, pa, pr, pr]),
+    provenance: COPY_FILES.map(() => [null, c, pa, onPaperPlatform ? c : null, c, c, pa, c, c, pa, pr, pr, pr]),
     notes: [
       'the paper\'s "multi-call" column is its specialized write_read call, set here beside our write_read; the generic multi-call (240) and the value-specialized copy_4096 are extra columns',
       'cycles are the whole run\'s (user, entry, dispatch, handlers, exit, and the indirect cost where the profile gives one), from the ledger',
