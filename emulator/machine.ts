@@ -9,6 +9,7 @@ import { loadImage } from './loader.js';
 import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX } from './native.js';
 import { UC_ERR, Unicorn, X86_REG, errorText } from './unicorn.js';
+import { runProcesses } from './procs.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;
 
@@ -25,6 +26,10 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   tracers?: Tracer[];
   /** Called with the machine once loaded, before the first instruction (steppers, tests). */
   onLoad?: (m: Machine) => void;
+  /** Instructions a process runs before another may take the CPU, checked at its crossings (--quantum). */
+  quantum?: number;
+  /** Attach to this kernel's running process instead of starting a kernel (fork, execve: emulator/procs.ts). */
+  kernel?: Kernel;
 }
 
 export type Outcome =
@@ -47,20 +52,25 @@ export const sharedDisassembler = () => (disassembler ??= Disassembler.create())
 /** A loaded guest, ready to run. */
 export class Machine {
   readonly uc = new Unicorn();
+  /** The options the machine was made with (a forked or exec'd process's machine takes them over). */
+  readonly options: RunOptions;
+  /** Whether the guest has started (a slice resumes at eip, the first starts at the entry point). */
+  started = false;
   readonly mem = new UnicornMemory(this.uc);
   readonly kernel: Kernel;
   readonly image: ElfImage;
-  private readonly hooks: BoundaryHooks;
+  readonly hooks: BoundaryHooks;
   private readonly blockInsns = new Map<string, Instruction[]>();
   private fault: Extract<Outcome, { kind: 'signaled' }> | undefined;
   private faultAddress: number | undefined;
   private faultEip: number | undefined;
   private pendingRdtsc = -1;
   private readonly rdtscSites = new Set<number>();
-  private readonly entry: number;
-  private readonly esp: number;
+  readonly entry: number;
+  readonly esp: number;
 
-  constructor(file: Uint8Array, name: string, private readonly dis: Disassembler, o: RunOptions) {
+  constructor(readonly file: Uint8Array, readonly name: string, readonly dis: Disassembler, o: RunOptions) {
+    this.options = o;
     try {
       ({ image: this.image, esp: this.esp } = loadImage(this.mem, file, name, o.argv, o.envp ?? []));
     } catch (err) {
@@ -68,8 +78,12 @@ export class Machine {
       throw err;
     }
     this.entry = this.image.entry;
-    this.kernel = new Kernel({ ...o, memory: this.mem, brk: pageUp(this.image.end) });
-    for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
+    if (o.kernel) {
+      this.kernel = o.kernel;
+    } else {
+      this.kernel = new Kernel({ ...o, memory: this.mem, brk: pageUp(this.image.end) });
+      for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
+    }
     const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
     this.hooks = new BoundaryHooks(this.uc, (a, s) => this.decodeBlock(a, s).length, (n) => this.onInterrupt(n), limit);
     this.uc.hookMemInvalid((_type, address) => this.onBadAccess(Number(address)));
@@ -160,7 +174,7 @@ export class Machine {
     if (intno === 0x80) {
       const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions);
       this.hooks.setResult(result);
-      if (this.kernel.exited) this.uc.emuStop();
+      if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
       return;
     }
     const eip = this.hooks.regs[REG_INDEX.eip];
@@ -191,29 +205,49 @@ export class Machine {
     this.uc.emuStop();
   }
 
+  /** Runs the guest and every process it starts to the end (emulator/procs.ts schedules them). */
   run(): RunResult {
-    let err: number;
-    try {
+    return runProcesses(this);
+  }
+
+  /**
+   * Runs this process until the kernel asks for a switch (a block, an exit, an exec, a
+   * signal, the quantum) or the guest faults or passes the instruction limit; returns
+   * the fault or the limit, or undefined when the kernel stopped it.
+   */
+  runSlice(): Outcome | undefined {
+    this.fault = undefined;
+    this.faultAddress = this.faultEip = undefined;
+    let begin: number;
+    if (!this.started) {
+      this.started = true;
       this.uc.regWrite(X86_REG.ESP, this.esp);
-      err = this.uc.emuStart(this.entry, 0xffffffff);
-    } finally {
-      this.hooks.detach();
+      begin = this.entry;
+    } else {
+      begin = this.uc.regRead(X86_REG.EIP);
     }
-    if (!this.kernel.exited && !this.fault && err !== UC_ERR.OK) this.classifyError(err);
-    let outcome: Outcome;
-    if (this.kernel.exited) outcome = { kind: 'exited', status: this.kernel.exitStatus! };
-    else if (this.fault) outcome = this.fault;
-    else if (this.hooks.limitHit) outcome = { kind: 'limit', instructions: this.hooks.instructions };
-    else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
-    if (outcome.kind === 'signaled') this.hooks.instructions = this.executedBefore(outcome.eip);
-    this.kernel.syncUser(this.hooks.instructions);
-    const exitCode = outcome.kind === 'exited' ? outcome.status
-      : outcome.kind === 'limit' ? 128 + SIGNALS.SIGXCPU : 128 + SIGNALS[outcome.signal];
-    const blocks = this.hooks.distinctBlocks();
-    this.kernel.fds.closeAll();
+    const err = this.uc.emuStart(begin, 0xffffffff);
+    if (!this.kernel.exited && !this.kernel.reschedule && !this.fault && err !== UC_ERR.OK) {
+      // Without a handler the process dies here: the probes that find the faulting
+      // instruction run unhooked, as they must to be exact. With one it lives on, hooked.
+      if (this.kernel.proc.task.actions[SIGNALS.SIGSEGV].handler <= 1 && this.kernel.proc.task.actions[SIGNALS.SIGBUS ?? 7].handler <= 1) this.hooks.detach();
+      this.classifyError(err);
+    }
+    const fault = this.fault as Extract<Outcome, { kind: 'signaled' }> | undefined;
+    if (fault) {
+      this.hooks.instructions = this.executedBefore(fault.eip);
+      return fault;
+    }
+    if (this.hooks.limitHit) return { kind: 'limit', instructions: this.kernel.ledger.instructions };
+    if (this.kernel.exited || this.kernel.reschedule) return undefined;
+    return { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
+  }
+
+  /** Frees the engine and the helper; the machine must not run again. */
+  close(): void {
+    this.hooks.detach();
     this.hooks.release();
     this.uc.close();
-    return { outcome, exitCode, kernel: this.kernel, blocks };
   }
 
   /**

@@ -48,6 +48,11 @@ export interface PlatformProfile {
      */
     warm_step_saving_cycles: number;
   };
+  /**
+   * Switching the CPU from one process to another (lmbench lat_ctx's 2p/0K figure):
+   * charged to the process switched in. Optional in a profile's file (0 when absent).
+   */
+  context_switch_cycles?: number;
   timer: {
     /** Timer frequency for rounding sleeps to jiffies (Linux 2.4 on i386: 100). */
     hz: number;
@@ -118,9 +123,12 @@ export class Ledger {
   crossings = 0;
   syscalls = 0;
   instructions = 0;
+  /** Context switches into the process (or processes) this ledger covers, and their cost. */
+  switches = 0;
+  switchCycles = 0;
 
   get kernelCycles(): number {
-    return this.entry + this.dispatch + this.handler + this.exit;
+    return this.entry + this.dispatch + this.handler + this.exit + this.switchCycles;
   }
 
   get totalCycles(): number {
@@ -137,6 +145,7 @@ export class Ledger {
       blocked_us: this.blockedMicros,
       crossings: this.crossings,
       syscalls: this.syscalls,
+      ...(this.switches > 0 ? { switches: this.switches, switch_cycles: this.switchCycles } : {}),
     };
   }
 }

@@ -104,6 +104,32 @@ export abstract class PagedMemory implements GuestMemory {
     for (let p = addr / PAGE; p < (addr + len) / PAGE; p++) if (this.pages.has(p)) this.pages.set(p, prot);
   }
 
+  /** fork: `into` loses what it maps and gets every mapping of this memory, with its protection and bytes. */
+  copyInto(into: PagedMemory): void {
+    for (const r of into.runs()) into.rawUnmap(r.start, r.len);
+    into.pages.clear();
+    for (const r of this.runs()) {
+      into.map(r.start, r.len, r.prot);
+      const bytes = new Uint8Array(r.len);
+      this.rawRead(r.start, bytes);
+      into.rawWrite(r.start, bytes);
+    }
+  }
+
+  /** Mapped memory as runs of consecutive pages with one protection. */
+  private runs(): { start: number; len: number; prot: number }[] {
+    const pages = [...this.pages.keys()].sort((a, b) => a - b);
+    const out: { start: number; len: number; prot: number }[] = [];
+    for (let i = 0; i < pages.length;) {
+      const prot = this.pages.get(pages[i])!;
+      let j = i;
+      while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1 && this.pages.get(pages[j + 1]) === prot) j++;
+      out.push({ start: pages[i] * PAGE, len: (j - i + 1) * PAGE, prot });
+      i = j + 1;
+    }
+    return out;
+  }
+
   /** Host-side write that ignores guest protection (the loader filling read-only text). */
   poke(addr: number, bytes: Uint8Array): void {
     if (!this.isMapped(addr, bytes.length, PROT.NONE)) throw new Error(`poke at unmapped 0x${addr.toString(16)}`);
