@@ -85,6 +85,8 @@ export const runOptions = {
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
   nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
+  'max-procs': { type: 'number', default: 64, describe: 'processes that may exist at once; fork past it fails with EAGAIN' },
+  quantum: { type: 'number', default: 100_000, describe: 'instructions a process runs before the next may take the CPU (checked at its system calls)' },
 } as const;
 
 /** --nodename, checked: utsname's field holds 64 bytes and a NUL. */
@@ -155,6 +157,14 @@ export interface GuestArgs {
   jiffies: boolean;
   clockStart: string;
   nodename: string;
+  maxProcs: number;
+  quantum: number;
+}
+
+/** A count option: a whole number from 1 to `max`, or a one-line error. */
+function count(name: string, v: number, max: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new BadInput(`--${name} must be a whole number from 1 to ${max}, not ${v}`);
+  return v;
 }
 
 /** The positional guest and its arguments, and the options of a guest run. */
@@ -174,6 +184,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
       argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
       fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       nodename: nodename(a.nodename),
+      maxProcs: count('max-procs', a.maxProcs, 4096), quantum: count('quantum', a.quantum, 1_000_000_000),
     },
   };
 }

@@ -12,7 +12,7 @@ import { FdTable, S, joinGuest, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
 import { Task } from './task.js';
-import { Process, type ProcessHost } from './process.js';
+import { Process, type ProcessHost, type SigInfo } from './process.js';
 import { WouldBlock } from './pipe.js';
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
@@ -56,6 +56,10 @@ export interface Tracer {
   /** After the handler: every call, batch entries included. */
   syscall?(rec: SyscallRecord, kernel: Kernel): void;
   crossing?(rec: CrossingRecord, kernel: Kernel): void;
+  /** A signal delivered to process `pid` (its handler runs, or its default action). */
+  signal?(pid: number, info: SigInfo, kernel: Kernel): void;
+  /** Process `pid` ended with this wait status. */
+  exit?(pid: number, wstatus: number, kernel: Kernel): void;
 }
 
 export interface KernelOptions {

@@ -49,6 +49,7 @@ function block(k: Kernel, p: Process, ready: () => boolean, _what: string): void
 /** The process ends: `wstatus` as wait4 will report it. Descriptors close, the parent hears SIGCHLD. */
 export function exitProcess(k: Kernel, p: Process, wstatus: number, killedBy = 0): void {
   if (!p.alive) return;
+  for (const t of k.tracers) t.exit?.(p.pid, wstatus, k);
   p.state = 'zombie';
   p.wstatus = wstatus;
   p.killedBy = killedBy;
@@ -144,6 +145,7 @@ export function deliverSignals(k: Kernel, p: Process): boolean {
     p.info.delete(sig);
     const act = p.task.actions[sig];
     if (act.handler === SIG_IGN) continue;
+    if (act.handler !== SIG_DFL || !['ignore', 'cont'].includes(defaultAction(sig))) for (const t of k.tracers) t.signal?.(p.pid, info, k);
     if (act.handler === SIG_DFL) {
       const what = defaultAction(sig);
       if (what === 'ignore' || what === 'cont') continue;

@@ -4,7 +4,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { hostStdio } from '../../host/stdio.js';
 import { StraceTracer } from '../../trace/strace.js';
-import { formatLedger } from '../../trace/summary.js';
+import { formatLedger, formatProcessLedgers } from '../../trace/summary.js';
 import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
 
 export const command = 'run <guest> [args..]';
@@ -20,7 +20,8 @@ export function builder(y: Argv) {
     })
     .example('$0 run hello', 'run the built-in hello guest')
     .example('$0 run copy in.txt out.txt 512 --strace --root /tmp/work', 'copy a file inside /tmp/work, showing each call')
-    .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went');
+    .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went')
+    .example('$0 run procs pipe --strace --summary', 'a child writes through a pipe: strace lines carry [pid N], the ledger one row per process');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -35,9 +36,12 @@ export async function handler(a: Args): Promise<void> {
   const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [] });
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
+  if (a.summary && r.kernel.multiprocess) err(formatProcessLedgers(r.kernel));
   if (a.jsonSummary) {
     writeOutput(a.jsonSummary, JSON.stringify({ guest: guest.name, platform: profile.name, personality: pers.name,
-      outcome: r.outcome, exit_code: r.exitCode, ledger: r.kernel.ledger.toJSON() }, null, 2) + '\n');
+      outcome: r.outcome, exit_code: r.exitCode, ledger: r.kernel.ledger.toJSON(),
+      ...(r.kernel.multiprocess ? { processes: [...r.kernel.reaped, ...r.kernel.processes.values()].sort((x, y) => x.pid - y.pid)
+        .map((p) => ({ pid: p.pid, ppid: p.parent?.pid ?? p.task.ppid, program: p.task.comm, wstatus: p.wstatus, ledger: p.ledger.toJSON() })) } : {}) }, null, 2) + '\n');
   }
   process.exitCode = r.exitCode;
 }
