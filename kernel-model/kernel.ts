@@ -48,6 +48,9 @@ export interface CrossingRecord {
   microsAtExit: number;
   /** Guest instructions executed in user mode since the previous crossing. */
   userInstructions: number;
+  /** The process that trapped, and the context switches of the run so far (dumps carry both). */
+  pid: number;
+  switches: number;
 }
 
 export interface Tracer {
@@ -278,7 +281,7 @@ export class Kernel {
     if (this.tracers.length > 0) { // the record is for tracers: untraced runs skip building it
       const rec: CrossingRecord = {
         seq: this.seq, regs, call, entryCycles, exitCycles, cyclesAtEntry, microsAtEntry,
-        cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions,
+        cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions, pid: p.pid, switches: this.ledger.switches,
       };
       for (const t of this.tracers) t.crossing?.(rec, this);
     }
