@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # syscluster set-up for Debian 12 with Node 20: installs what is missing (Debian's
-# libunicorn2, libunicorn-dev, qemu-user, gcc, make; the npm packages), builds the
+# libunicorn2, libunicorn-dev, qemu-user, gcc, make, chromium; the npm packages), builds the
 # TypeScript, the guest programs and the native helper, then runs the main job: the
 # paper reproduction. Safe to run again. `./setup.sh --no-run` stops after building.
 set -euo pipefail
@@ -17,8 +17,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
 
 # Debian packages: the Unicorn engine (runtime and headers for the native helper),
-# qemu-user (the reference Linux ABI for differential tests), the C toolchain.
-packages=(libunicorn2 libunicorn-dev qemu-user gcc make libc6-dev)
+# qemu-user (the reference Linux ABI for differential tests), the C toolchain, and
+# chromium (the browser the web view's tests drive through playwright-core).
+packages=(libunicorn2 libunicorn-dev qemu-user gcc make libc6-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

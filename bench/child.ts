@@ -7,6 +7,7 @@ let m: Measurement;
 if (kind === 'raw') m = rawUnicorn(name, args);
 else if (kind === 'ours') m = await accounted(name, args);
 else if (kind === 'qemu') m = qemu(name, args, Number(args[0]));
+else if (kind === 'floor') m = (await import('./floor.js')).emptyCallbackFloor(name, args, Number(args[0]));
 else throw new Error(`unknown workload ${kind}`);
 m.maxRssKiB = kind === 'qemu' ? undefined : process.resourceUsage().maxRSS;
 process.stdout.write(JSON.stringify(m) + '\n');

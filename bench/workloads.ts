@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Machine, sharedDisassembler } from '../emulator/machine.js';
-import { loadImage } from '../emulator/loader.js';
+import { loadProgram } from '../emulator/loader.js';
+import { SeededRandom } from '../kernel-model/random.js';
 import { UnicornMemory } from '../emulator/memory.js';
 import { Unicorn, X86_REG } from '../emulator/unicorn.js';
 import { loadProfile } from '../kernel-model/platform.js';
@@ -26,10 +27,10 @@ const elapsed = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9
 /** The guest on Unicorn with no hooks at all: the emulator's own speed. */
 export function rawUnicorn(name: string, args: string[]): Measurement {
   const uc = new Unicorn();
-  const { image, esp } = loadImage(new UnicornMemory(uc), fs.readFileSync(guest(name)), name, [name, ...args], []);
+  const { entry, esp } = loadProgram(new UnicornMemory(uc), fs.readFileSync(guest(name)), name, { argv: [name, ...args], envp: [], random: new SeededRandom() });
   uc.regWrite(X86_REG.ESP, esp);
   const start = process.hrtime.bigint();
-  uc.emuStart(image.entry, 0xffffffff); // ends at the exit trap: no hook handles it
+  uc.emuStart(entry, 0xffffffff); // ends at the exit trap: no hook handles it
   const seconds = elapsed(start);
   uc.close();
   return { workload: `raw Unicorn, ${name}`, seconds, work: NaN, unit: 'instructions' };

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BadInput } from '../emulator/elf.js';
+import { BadInput, parseElf, personalityOf } from '../emulator/elf.js';
+import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
 import { HostFileSystem, hostUmask } from '../host/hostfs.js';
@@ -65,7 +66,7 @@ export function platform(nameOrPath: string): PlatformProfile {
 
 /** The syscall table to run with: a numbering, plus the user's specialized calls if any. */
 export function choosePersonality(name: string, specializedFile?: string): Personality {
-  if (name !== 'paper' && name !== 'modern') throw new BadInput(`unknown personality "${name}" (paper or modern)`);
+  if (name !== 'paper' && name !== 'modern') throw new BadInput(`unknown personality "${name}" (auto, paper or modern)`);
   try {
     return personality(name as PersonalityName, specializedFile ? loadSpecialized(specializedFile) : []);
   } catch (err) {
@@ -79,15 +80,50 @@ export const runOptions = {
   root: { type: 'string', default: '.', describe: 'host directory the guest sees as /' },
   sysroot: { type: 'string', describe: 'read-only host directory the guest sees where --root has no such file, as qemu-i386 -L (default: .cache/i386/sysroot when ./setup.sh made it; "none" for no sysroot)' },
   platform: { type: 'string', default: 'p2-266', describe: 'platform profile: a built-in name or a JSON file' },
-  personality: { type: 'string', default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
+  personality: { type: 'string', default: 'auto', choices: ['auto', 'paper', 'modern'],
+    describe: 'syscall numbering; auto: modern for a program built against a C library (GNU ABI tag note, PT_TLS or PT_INTERP), paper for a bare one, unless its syscluster note says otherwise' },
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
   'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
+  seed: { type: 'number', default: 1, describe: 'seeds the guest\'s randomness (AT_RANDOM, getrandom): same seed, same bytes' },
+  'max-memory': { type: 'string', default: '1G', describe: 'guest memory a run may map (bytes, or with K, M or G); past it, mmap and brk fail with ENOMEM' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
   nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
   'max-procs': { type: 'number', default: 64, describe: 'processes that may exist at once; fork past it fails with EAGAIN' },
   quantum: { type: 'number', default: 100_000, describe: 'instructions a process runs before the next may take the CPU (checked at its system calls)' },
 } as const;
+
+/** --max-memory as bytes: a number with an optional K, M or G (powers of 1024). */
+export function memorySize(text: string): number {
+  const m = /^(\d+)([KMG]?)i?B?$/i.exec(String(text).trim());
+  const bytes = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 16 * 1024 * 1024 || bytes > 3 * 1024 ** 3) {
+    throw new BadInput(`--max-memory ${text}: give a size from 16M to 3G (bytes, or with K, M or G)`);
+  }
+  return bytes;
+}
+
+/** --seed as a 32-bit number. */
+export function seedOf(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new BadInput(`--seed ${value}: give a whole number from 0 to 4294967295`);
+  return value;
+}
+
+/**
+ * The personality a guest runs with: the one named, or for `auto` the one its ELF file
+ * asks for (elf.ts, personalityOf), with the reason.
+ */
+export function resolvePersonality(name: string, bytes: Uint8Array, specializedFile?: string): { personality: Personality; why: string } {
+  if (name !== 'auto') return { personality: choosePersonality(name, specializedFile), why: '--personality' };
+  let chosen: ReturnType<typeof personalityOf>;
+  try {
+    chosen = personalityOf(parseElf(bytes));
+  } catch (err) {
+    if (!(err instanceof BadInput)) throw err;
+    chosen = { name: 'paper', why: 'default' }; // the load reports what is wrong with the file
+  }
+  return { personality: choosePersonality(chosen.name, specializedFile), why: chosen.why };
+}
 
 /** --nodename, checked: utsname's field holds 64 bytes and a NUL. */
 export function nodename(text: string): string {
@@ -104,23 +140,41 @@ export function clockStart(text: string): number {
   return Math.round(ms * 1000);
 }
 
-/** Writes a file, creating its folder; a failure is bad input (exit 2), not a crash. */
+/** Why a file cannot be written, in one line; folders are never created behind the user's back. */
+function cannotWrite(file: string, err: unknown): BadInput {
+  const code = (err as { code?: string }).code;
+  const dir = path.dirname(path.resolve(file));
+  if (code === 'ENOENT' && !fs.existsSync(dir)) return new BadInput(`cannot write ${file}: no such directory ${dir} (create it first)`);
+  if (code === 'ENOTDIR') return new BadInput(`cannot write ${file}: a part of ${dir} is not a directory`);
+  if (code === 'EISDIR') return new BadInput(`cannot write ${file}: it is a directory`);
+  if (code === 'EACCES') return new BadInput(`cannot write ${file}: permission denied`);
+  return new BadInput(`cannot write ${file}: ${code ?? err}`);
+}
+
+/** Writes a file (its folder must exist); a failure is bad input (exit 2), not a crash. */
 export function writeOutput(file: string, text: string): void {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, text);
   } catch (err) {
-    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+    throw cannotWrite(file, err);
   }
 }
 
-/** Opens a file for writing (an fd), creating its folder; a failure is bad input. */
+/** Opens a file for writing (an fd; its folder must exist); a failure is bad input. */
 export function openOutput(file: string): number {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     return fs.openSync(file, 'w');
   } catch (err) {
-    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+    throw cannotWrite(file, err);
+  }
+}
+
+/** Makes the folder the user named for output (`--out DIR`), or bad input. */
+export function outputFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new BadInput(`cannot create ${dir}: ${(err as { code?: string }).code ?? err}`);
   }
 }
 
@@ -156,6 +210,8 @@ export interface GuestArgs {
   maxInstructions: number;
   jiffies: boolean;
   clockStart: string;
+  seed?: number;
+  maxMemory?: string;
   nodename: string;
   maxProcs: number;
   quantum: number;
@@ -176,13 +232,16 @@ export function guestPositionals<T>(y: Argv<T>, what = 'an i386 ELF file, or a b
 }
 
 /** A guest and what to run it with, from the parsed command line. */
-export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof readGuest>; options: RunOptions } {
+export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof readGuest>; options: RunOptions; personalityWhy: string } {
   const guest = readGuest(a.guest);
+  const { personality, why } = resolvePersonality(a.personality, guest.bytes, a.specialized);
   return {
     guest,
+    personalityWhy: why,
     options: {
-      argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality: choosePersonality(a.personality, a.specialized),
+      argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality,
       fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
       nodename: nodename(a.nodename),
       maxProcs: count('max-procs', a.maxProcs, 4096), quantum: count('quantum', a.quantum, 1_000_000_000),
     },

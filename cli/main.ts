@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BadInput } from './common.js';
+import * as analyze from './commands/analyze.js';
 import * as bench from './commands/bench.js';
 import * as profile from './commands/profile.js';
 import * as run from './commands/run.js';
@@ -10,9 +11,10 @@ import * as scenario from './commands/scenario.js';
 import * as step from './commands/step.js';
 import * as syscalls from './commands/syscalls.js';
 import * as trace from './commands/trace.js';
+import * as view from './commands/view.js';
 import * as whatif from './commands/whatif.js';
 
-const commands = [run, trace, step, profile, whatif, scenario, syscalls, bench];
+const commands = [run, trace, step, profile, whatif, analyze, scenario, syscalls, bench, view];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`syscluster: ${message}\n`);

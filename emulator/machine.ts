@@ -4,11 +4,13 @@
 import { Kernel, type KernelOptions, type Tracer } from '../kernel-model/kernel.js';
 import type { UserRegs } from '../kernel-model/boundary.js';
 import { Disassembler, formatInstruction, type Instruction } from './disasm.js';
-import { PAGE_SIZE, PF_X, pageUp, type ElfImage } from './elf.js';
-import { loadImage } from './loader.js';
+import { PAGE_SIZE, PF_X, type ElfImage } from './elf.js';
+import { loadProgram, type LoadedProgram } from './loader.js';
+import type { Descriptor, DescriptorTables } from '../kernel-model/sys/tls.js';
+import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX } from './native.js';
-import { UC_ERR, Unicorn, X86_REG, errorText } from './unicorn.js';
+import { UC_ERR, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
 import { runProcesses } from './procs.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;
@@ -24,6 +26,8 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   envp?: string[];
   maxInstructions?: number;
   tracers?: Tracer[];
+  /** Bytes of guest memory the run may map (--max-memory); past it, ENOMEM. */
+  maxMemory?: number;
   /** Called with the machine once loaded, before the first instruction (steppers, tests). */
   onLoad?: (m: Machine) => void;
   /** Instructions a process runs before another may take the CPU, checked at its crossings (--quantum). */
@@ -56,10 +60,13 @@ export class Machine {
   readonly options: RunOptions;
   /** Whether the guest has started (a slice resumes at eip, the first starts at the entry point). */
   started = false;
-  readonly mem = new UnicornMemory(this.uc);
+  readonly mem: UnicornMemory;
   readonly kernel: Kernel;
   readonly image: ElfImage;
+  readonly program: LoadedProgram;
   readonly hooks: BoundaryHooks;
+  /** This CPU's GDT and LDT, as the kernel model writes them. */
+  readonly descriptors: UnicornDescriptors;
   private readonly blockInsns = new Map<string, Instruction[]>();
   private fault: Extract<Outcome, { kind: 'signaled' }> | undefined;
   private faultAddress: number | undefined;
@@ -71,17 +78,23 @@ export class Machine {
 
   constructor(readonly file: Uint8Array, readonly name: string, readonly dis: Disassembler, o: RunOptions) {
     this.options = o;
+    this.mem = new UnicornMemory(this.uc, o.maxMemory ?? DEFAULT_MAX_MEMORY);
+    this.descriptors = new UnicornDescriptors(this.uc);
+    // The kernel exists before the program is loaded: AT_RANDOM is its generator's first draw.
+    this.kernel = o.kernel ?? new Kernel({ ...o, memory: this.mem, brk: 0, descriptors: this.descriptors });
     try {
-      ({ image: this.image, esp: this.esp } = loadImage(this.mem, file, name, o.argv, o.envp ?? []));
+      const hwcap = cpuidFeatures(this.uc);
+      this.program = loadProgram(this.mem, file, name, { argv: o.argv, envp: o.envp ?? [], fs: o.fs, random: this.kernel.random, hwcap });
+      setUpDescriptorTables(this.uc);
     } catch (err) {
       this.uc.close();
       throw err;
     }
-    this.entry = this.image.entry;
-    if (o.kernel) {
-      this.kernel = o.kernel;
-    } else {
-      this.kernel = new Kernel({ ...o, memory: this.mem, brk: pageUp(this.image.end) });
+    this.image = this.program.image;
+    this.entry = this.program.entry;
+    this.esp = this.program.esp;
+    if (!o.kernel) {
+      this.kernel.brkStart = this.kernel.brk = this.program.brk;
       for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
     }
     const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
@@ -145,9 +158,11 @@ export class Machine {
    * edx:eax. Code hooks exist only where rdtsc does: any code hook slows Unicorn down.
    */
   private hookRdtsc(file: Uint8Array): void {
-    for (const s of this.image.segments) {
+    const images = [{ image: this.image, bytes: file, bias: this.program.bias }];
+    if (this.program.interp) images.push({ image: this.program.interp.image, bytes: this.program.interp.bytes, bias: this.program.interp.base });
+    for (const { image, bytes, bias } of images) for (const s of image.segments) {
       if (!(s.flags & PF_X)) continue;
-      for (const at of findRdtsc(this.dis, file.subarray(s.offset, s.offset + s.filesz), s.vaddr)) {
+      for (const at of findRdtsc(this.dis, bytes.subarray(s.offset, s.offset + s.filesz), s.vaddr + bias)) {
         this.rdtscSites.add(at);
         this.uc.hookCode(at, at, () => { this.pendingRdtsc = at + 2; });
         this.uc.hookCode(at + 2, at + 2, () => {
@@ -285,6 +300,103 @@ export class Machine {
         return this.stopWithSignal('SIGSEGV', eip, `emulator error: ${errorText(err)}`);
     }
   }
+}
+
+// The descriptor tables live in the kernel half of the address space, outside every
+// area the kernel model hands out: the guest reaches them only through selectors.
+const GDT_BASE = 0xfffff000, GDT_ENTRIES = 32;
+const LDT_BASE = 0xfffe0000, LDT_BYTES = 8192 * 8;
+/** Linux's i386 GDT: user code at entry 14 (selector 0x73), user data at 15 (0x7b). */
+const GDT_USER_CS = 14, GDT_USER_DS = 15;
+/** The stack segment the engine runs with (its CPU is at ring 0): Linux's kernel data entry, 13. */
+const GDT_RING0_DS = 13;
+const FLAT_DATA_RING0: Descriptor = [0x0000ffff, 0x00cf9300];
+const FLAT_CODE: Descriptor = [0x0000ffff, 0x00cffb00]; // base 0, 4 GiB, DPL 3, 32-bit, execute/read
+const FLAT_DATA: Descriptor = [0x0000ffff, 0x00cff300]; // base 0, 4 GiB, DPL 3, 32-bit, read/write
+
+function descriptorBytes([low, high]: Descriptor): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, low, true);
+  new DataView(b.buffer).setUint32(4, high, true);
+  return b;
+}
+
+/**
+ * A GDT with Linux's flat user segments, loaded through GDTR; DS and ES take the user
+ * data selector. The CPU runs at ring 0 inside the engine, where SS must be a ring-0
+ * segment: it takes a flat 32-bit one (left as Unicorn starts it, any segment load
+ * would make the stack 16-bit). CS keeps Unicorn's flat start-up segment.
+ */
+function setUpDescriptorTables(uc: Unicorn): void {
+  uc.memMap(GDT_BASE, PAGE_SIZE, UC_PROT.READ | UC_PROT.WRITE);
+  uc.memWrite(GDT_BASE + GDT_USER_CS * 8, descriptorBytes(FLAT_CODE));
+  uc.memWrite(GDT_BASE + GDT_USER_DS * 8, descriptorBytes(FLAT_DATA));
+  uc.memWrite(GDT_BASE + GDT_RING0_DS * 8, descriptorBytes(FLAT_DATA_RING0));
+  uc.regWriteMmr(X86_REG.GDTR, { base: GDT_BASE, limit: GDT_ENTRIES * 8 - 1 });
+  uc.regWrite(X86_REG.SS, GDT_RING0_DS * 8);
+  uc.regWrite(X86_REG.DS, GDT_USER_DS * 8 + 3);
+  uc.regWrite(X86_REG.ES, GDT_USER_DS * 8 + 3);
+}
+
+/** The kernel model's port to the descriptor tables: entries written, segment registers reloaded. */
+class UnicornDescriptors implements DescriptorTables {
+  private ldtMapped = false;
+  constructor(private readonly uc: Unicorn) {}
+
+  setGdtEntry(index: number, d: Descriptor): void {
+    this.uc.memWrite(GDT_BASE + index * 8, descriptorBytes(d));
+    this.reload(index * 8);
+  }
+
+  setLdtEntry(index: number, d: Descriptor): void {
+    if (!this.ldtMapped) {
+      this.uc.memMap(LDT_BASE, LDT_BYTES, UC_PROT.READ | UC_PROT.WRITE);
+      this.uc.regWriteMmr(X86_REG.LDTR, { selector: 0, base: LDT_BASE, limit: LDT_BYTES - 1, flags: 0x8200 }); // present, type LDT
+      this.ldtMapped = true;
+    }
+    this.uc.memWrite(LDT_BASE + index * 8, descriptorBytes(d));
+    this.reload(index * 8 + 4);
+  }
+
+  /** Linux reloads DS, ES, FS and GS when they hold the changed entry (a cleared one becomes the null selector). */
+  private reload(selectorBase: number): void {
+    for (const reg of [X86_REG.DS, X86_REG.ES, X86_REG.FS, X86_REG.GS]) {
+      const sel = this.uc.regRead(reg);
+      if ((sel & ~3) !== selectorBase) continue;
+      try {
+        this.uc.regWrite(reg, sel);
+      } catch {
+        this.uc.regWrite(reg, 0);
+      }
+    }
+  }
+}
+
+let cpuidEdx: number | undefined;
+
+/**
+ * CPUID leaf 1's edx (the feature bits AT_HWCAP carries), asked once of an emulated CPU
+ * of its own. Unicorn 2.0.1 makes the host back its whole 1 GiB translation buffer once
+ * an engine runs code after unmapping a page it ran code from: the probe runs on a
+ * throwaway engine, so that no guest's engine (one per process) ever does.
+ */
+function cpuidFeatures(uc: Unicorn): number {
+  if (cpuidEdx === undefined) {
+    const probe = new Unicorn();
+    try {
+      const at = 0xffffd000;
+      probe.memMap(at, PAGE_SIZE, UC_PROT.READ | UC_PROT.EXEC);
+      probe.memWrite(at, Uint8Array.of(0x0f, 0xa2)); // cpuid
+      probe.regWrite(X86_REG.EAX, 1);
+      cpuidEdx = probe.emuStart(at, at + 2, 1) === UC_ERR.OK ? probe.regRead(X86_REG.EDX) : 0;
+    } finally {
+      probe.close();
+    }
+  }
+  // ELF_PLAT_INIT: a program starts with its general registers zero (edx is the
+  // rtld_fini a C library's _start registers with atexit when non-zero).
+  for (const r of [X86_REG.EAX, X86_REG.EBX, X86_REG.ECX, X86_REG.EDX, X86_REG.ESI, X86_REG.EDI, X86_REG.EBP]) uc.regWrite(r, 0);
+  return cpuidEdx;
 }
 
 /** Loads and runs a guest to its end. */

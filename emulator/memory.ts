@@ -6,8 +6,8 @@ import { UC_PROT, type Unicorn } from './unicorn.js';
 const toUcProt = (prot: number) => (prot & 1 ? UC_PROT.READ : 0) | (prot & 2 ? UC_PROT.WRITE : 0) | (prot & 4 ? UC_PROT.EXEC : 0);
 
 export class UnicornMemory extends PagedMemory {
-  constructor(private readonly uc: Unicorn) {
-    super();
+  constructor(private readonly uc: Unicorn, maxBytes?: number) {
+    super(maxBytes);
   }
 
   protected rawRead(addr: number, into: Uint8Array): void {

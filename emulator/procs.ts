@@ -9,7 +9,8 @@ import type { CpuContext, Process, ProcessHost } from '../kernel-model/process.j
 import { DEFAULT_QUANTUM, canRun, deliverSignals, exitProcess, pickNext, sendSignal } from '../kernel-model/sched.js';
 import { SIG, SIG_DFL, SIG_IGN, bit, exitedStatus, signalName, signaledStatus } from '../kernel-model/signals.js';
 import { DEADLOCK_STATUS } from '../kernel-model/sys/futex.js';
-import { BadInput, pageUp } from './elf.js';
+import { BadInput } from './elf.js';
+import { GDT_ENTRY_TLS_MIN, SegmentState } from '../kernel-model/sys/tls.js';
 import { DEFAULT_MAX_INSTRUCTIONS, Machine, SIGNALS, type Outcome, type RunResult } from './machine.js';
 import { REG_INDEX } from './native.js';
 import { X86_REG } from './unicorn.js';
@@ -44,6 +45,7 @@ class Processes implements ProcessHost {
 
   attach(p: Process, m: Machine): void {
     this.machines.set(p, m);
+    p.segments ??= new SegmentState(m.descriptors);
     p.cpu = new MachineCpu(m);
     p.mem = m.mem;
     p.release = () => this.release(p);
@@ -61,7 +63,26 @@ class Processes implements ProcessHost {
     const pm = this.machines.get(parent)!;
     const t0 = Date.now();
     const cm = new Machine(pm.file, pm.name, pm.dis, { ...pm.options, kernel: this.k });
-    (pm.mem as unknown as { copyInto(to: unknown): void }).copyInto(cm.mem);
+    pm.mem.copyInto(cm.mem);
+    // The descriptor tables: TLS entries in the GDT and any LDT, then the segment registers that use them.
+    const seg = (child.segments = new SegmentState(cm.descriptors));
+    const from = parent.segments!;
+    from.tls.forEach((d, i) => {
+      seg.tls[i] = [d[0], d[1]];
+      if (d[0] || d[1]) cm.descriptors.setGdtEntry(GDT_ENTRY_TLS_MIN + i, d);
+    });
+    for (const [i, d] of from.ldt) {
+      seg.ldt.set(i, [d[0], d[1]]);
+      cm.descriptors.setLdtEntry(i, d);
+    }
+    seg.ldtEntries = from.ldtEntries;
+    for (const r of [X86_REG.DS, X86_REG.ES, X86_REG.FS, X86_REG.GS]) {
+      try {
+        cm.uc.regWrite(r, pm.uc.regRead(r));
+      } catch {
+        cm.uc.regWrite(r, 0);
+      }
+    }
     cm.started = true;
     if (process.env.SC_DEBUG) process.stderr.write(`fork took ${Date.now() - t0} ms\n`);
     const r = pm.hooks.regs; // the registers at the fork's trap (eip past the int 0x80)
@@ -83,7 +104,8 @@ class Processes implements ProcessHost {
     this.replacing.get(p)?.close();
     this.replacing.set(p, m);
     p.mem = m.mem;
-    p.brkStart = p.brk = pageUp(m.image.end);
+    p.brkStart = p.brk = m.program.brk;
+    p.segments = new SegmentState(m.descriptors);
   }
 
   /** After a slice: an exec'd image takes the process's place. */

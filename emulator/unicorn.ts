@@ -30,7 +30,12 @@ export const UC_ERR = {
 export const X86_REG = {
   EAX: 19, EBP: 20, EBX: 21, ECX: 22, EDI: 23, EDX: 24, EFLAGS: 25, EIP: 26,
   ESI: 29, ESP: 30, CS: 11, DS: 17, ES: 28, SS: 49, FS: 32, GS: 33,
+  /** Descriptor-table registers: written as a uc_x86_mmr. */
+  GDTR: 243, LDTR: 244,
 } as const;
+
+/** struct uc_x86_mmr: u16 selector, (pad), u64 base at 8, u32 limit at 16, u32 flags at 20. */
+const MMR_SIZE = 24;
 
 export class UnicornError extends Error {
   constructor(readonly call: string, readonly code: number, text: string) {
@@ -62,6 +67,7 @@ const api = {
   memWrite: lib.func('int uc_mem_write(uc_engine *uc, uint64_t address, const uint8_t *bytes, size_t size)'),
   regRead: lib.func('int uc_reg_read(uc_engine *uc, int regid, _Out_ uint32_t *value)'),
   regWrite: lib.func('int uc_reg_write(uc_engine *uc, int regid, const uint32_t *value)'),
+  regWriteBytes: lib.func('int uc_reg_write(uc_engine *uc, int regid, const uint8_t *value)'),
   emuStart: lib.func('int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
   emuStop: lib.func('int uc_emu_stop(uc_engine *uc)'),
   // uc_hook_add is variadic in C; each hook kind in use is declared with its fixed arguments.
@@ -125,6 +131,17 @@ export class Unicorn {
   regWrite(reg: number, value: number): void {
     this.scratch[0] = value >>> 0;
     check('uc_reg_write', api.regWrite(this.handle, reg, this.scratch) as number);
+  }
+
+  /** Loads GDTR or LDTR (a uc_x86_mmr: selector, base, limit, flags). */
+  regWriteMmr(reg: number, m: { selector?: number; base: number; limit: number; flags?: number }): void {
+    const b = new Uint8Array(MMR_SIZE);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, m.selector ?? 0, true);
+    dv.setBigUint64(8, BigInt(m.base), true);
+    dv.setUint32(16, m.limit >>> 0, true);
+    dv.setUint32(20, (m.flags ?? 0) >>> 0, true);
+    check('uc_reg_write', api.regWriteBytes(this.handle, reg, b) as number);
   }
 
   /** Runs from `begin` (at most `count` instructions when given); returns the error code that ended the run. */

@@ -18,6 +18,7 @@ const TABLE = [
   [16, 'EBUSY', 'Device or resource busy'],
   [17, 'EEXIST', 'File exists'],
   [18, 'EXDEV', 'Invalid cross-device link'],
+  [19, 'ENODEV', 'No such device'],
   [20, 'ENOTDIR', 'Not a directory'],
   [21, 'EISDIR', 'Is a directory'],
   [22, 'EINVAL', 'Invalid argument'],

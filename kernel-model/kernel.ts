@@ -11,6 +11,7 @@ import type { SyscallSpec } from './syscall.js';
 import { FdTable, S, joinGuest, type FileSystem, type Stdio } from './vfs.js';
 import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
+import { SegmentState, type DescriptorTables } from './sys/tls.js';
 import { Task } from './task.js';
 import { Process, type ProcessHost, type SigInfo } from './process.js';
 import { WouldBlock } from './pipe.js';
@@ -81,6 +82,8 @@ export interface KernelOptions {
   fdLimit?: number;
   /** Seeds AT_RANDOM and getrandom, so that runs are reproducible (--seed). */
   seed?: number;
+  /** The CPU's descriptor tables (set_thread_area, modify_ldt); absent, only the kernel's copy changes. */
+  descriptors?: DescriptorTables;
   /** uname's nodename (--nodename). */
   nodename?: string;
   /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
@@ -163,6 +166,7 @@ export class Kernel {
     this.lastRun = this.proc;
     this.nextPid = pid + 1;
     this.maxProcs = o.maxProcs ?? DEFAULT_MAX_PROCS;
+    this.proc.segments = new SegmentState(o.descriptors);
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
@@ -170,6 +174,8 @@ export class Kernel {
 
   // The running process's state, as the handlers see it.
   get mem(): GuestMemory { return this.proc.mem; }
+  /** TLS slots and LDT entries: the running process's. */
+  get segments(): SegmentState { return this.proc.segments!; }
   get fds(): FdTable { return this.proc.fds; }
   get task(): Task { return this.proc.task; }
   get pid(): number { return this.proc.pid; }

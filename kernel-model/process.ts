@@ -7,6 +7,7 @@ import type { GuestMemory } from './memory.js';
 import type { WouldBlock } from './pipe.js';
 import type { FdTable } from './vfs.js';
 import type { Task } from './task.js';
+import type { SegmentState } from './sys/tls.js';
 
 /** The registers a process resumes with, as the emulator holds them between slices. */
 export interface CpuContext {
@@ -74,6 +75,8 @@ export class Process {
   stopStatus = 0;
   /** Frees the emulator's resources for the process (set by the emulator). */
   release: (() => void) | undefined;
+  /** TLS slots and LDT entries (set_thread_area, modify_ldt), kept in the process's CPU's descriptor tables. */
+  segments: SegmentState | undefined;
   /** Whether a vfork child has not yet exec'd or exited (its parent waits). */
   vforkParent: Process | undefined;
 

@@ -34,6 +34,9 @@ export type ArgKind =
   | 'utimes64_in'   // utimensat_time64's struct __kernel_timespec[2]
   | 'mcall'          // a multi-call's entry array; count in the argument named by `len`
   | 'params'         // a specialized call's parameter block
+  | 'mprot' | 'mflags' | 'mremap_flags' // mmap's PROT_* and MAP_*, mremap's MREMAP_*
+  | 'mmap_args'      // old_mmap's struct of six words
+  | 'user_desc'      // struct user_desc (set/get_thread_area, modify_ldt), shown as it is after the call
   // Time: clock ids and flags by name; 32-bit and 64-bit timespecs.
   | 'clockid' | 'clock_flags' | 'timespec_out' | 'timespec64_in' | 'timespec64_out'
   // Information about the system and the process.
@@ -75,7 +78,7 @@ export interface SyscallSpec<Ctx = never> {
   /** Which arguments strace shows (their indices), when another argument decides: futex's op, prctl's option. */
   shownArgs?: (args: number[]) => number[];
   /** The family file it lives in, for the support listing. */
-  family: 'fs' | 'fd' | 'dir' | 'stat' | 'time' | 'process' | 'memory' | 'measure' | 'batch' | 'info' | 'signal' | 'futex';
+  family: 'fs' | 'fd' | 'dir' | 'stat' | 'time' | 'process' | 'memory' | 'tls' | 'measure' | 'batch' | 'info' | 'signal' | 'futex';
   handler: SyscallHandler<Ctx>;
 }
 

@@ -11,6 +11,7 @@ import { fdCalls } from './sys/fd.js';
 import { dirCalls } from './sys/dir.js';
 import { statCalls } from './sys/stat.js';
 import { memoryCalls } from './sys/memory.js';
+import { tlsCalls } from './sys/tls.js';
 import { processCalls } from './sys/process.js';
 import { timeCalls } from './sys/time.js';
 import { infoCalls } from './sys/info.js';
@@ -52,6 +53,7 @@ export const LINUX_CALLS: SyscallSpec<Kernel>[] = [
   ...infoCalls,
   ...signalCalls,
   ...futexCalls,
+  ...tlsCalls,
   ...procCalls,
 ];
 

@@ -5,11 +5,11 @@ import { controlScenario } from './control.js';
 import { behaviourDiffers, copyJobs, copyResult } from './copy.js';
 import type { Job, JobResult } from './jobs.js';
 import { mpegJobs, mpegResult } from './mpeg.js';
-import { runJobs, type Progress } from './pool.js';
+import { runJobs, type Progress, type Schedule } from './pool.js';
 import type { ScenarioResult } from './report.js';
 
-export const SCENARIO_NAMES = ['control', 'copy', 'mpeg'] as const;
-export type ScenarioName = typeof SCENARIO_NAMES[number];
+import type { ScenarioName } from './names.js';
+export { SCENARIO_NAMES, type ScenarioName } from './names.js';
 
 interface Pooled {
   jobs(p: PlatformProfile): Job[];
@@ -22,10 +22,10 @@ const POOLED: Record<Exclude<ScenarioName, 'control'>, Pooled> = {
 };
 
 /** Runs the named scenarios on each profile; results in the order asked. */
-export async function runScenarios(names: ScenarioName[], profiles: PlatformProfile[], progress?: Progress, threads?: number): Promise<ScenarioResult[]> {
+export async function runScenarios(names: ScenarioName[], profiles: PlatformProfile[], progress?: Progress, threads?: number, schedule?: (s: Schedule) => void): Promise<ScenarioResult[]> {
   const pooled = names.filter((n): n is Exclude<ScenarioName, 'control'> => n !== 'control');
   const jobs = profiles.flatMap((p) => pooled.flatMap((n) => POOLED[n].jobs(p)));
-  const results = jobs.length ? await runJobs(jobs, progress, threads) : new Map<string, JobResult>();
+  const results = jobs.length ? await runJobs(jobs, progress, threads, schedule) : new Map<string, JobResult>();
   const out: ScenarioResult[] = [];
   for (const p of profiles) {
     for (const n of names) out.push(n === 'control' ? await controlScenario(p) : POOLED[n].result(p, results));

@@ -1,9 +1,10 @@
-// A small line chart as SVG, for plots where a picture says more than a table.
+// A small line chart as SVG, for plots where a picture says more than a table. Each point
+// carries its value: a <title> (a tooltip in any SVG viewer) and data-tip (the web view's).
 
 export interface Series { label: string; ys: number[] }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** x values on a log2 axis (block sizes), one line per series. */
 export function lineChart(o: { title: string; xLabel: string; yLabel: string; xs: number[]; series: Series[] }): string {
@@ -31,7 +32,10 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; xs
     const c = COLORS[i % COLORS.length];
     const pts = s.ys.map((y, j) => `${px(o.xs[j]).toFixed(1)},${py(y).toFixed(1)}`);
     parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    parts.push(...s.ys.map((y, j) => `<circle cx="${px(o.xs[j]).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${c}"/>`));
+    parts.push(...s.ys.map((y, j) => {
+      const tip = esc(`${s.label}\n${o.xLabel}: ${o.xs[j]}\n${o.yLabel}: ${y.toFixed(2)}`);
+      return `<circle cx="${px(o.xs[j]).toFixed(1)}" cy="${py(y).toFixed(1)}" r="4.5" fill="${c}" data-tip="${tip}"><title>${tip}</title></circle>`;
+    }));
     parts.push(`<line x1="${L + pw + 15}" y1="${T + 10 + 20 * i}" x2="${L + pw + 35}" y2="${T + 10 + 20 * i}" stroke="${c}" stroke-width="2"/>`);
     parts.push(`<text x="${L + pw + 40}" y="${T + 14 + 20 * i}">${esc(s.label)}</text>`);
   });

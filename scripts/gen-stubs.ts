@@ -50,7 +50,7 @@ for (const c of calls) {
   // Specialized calls' parameters are plain words (`long`): pass pointers with a cast.
   const cType = (kind: string) => kind === 'path' ? 'const char *'
     : kind === 'mcall' ? 'struct sys_params *'
-    : kind === 'ptr' || /_(in|out|inout)$/.test(kind) ? 'void *'
+    : kind === 'ptr' || kind === 'mmap_args' || kind === 'user_desc' || /_(in|out|inout)$/.test(kind) ? 'void *'
     : c.family === 'batch' && kind === 'uint' ? 'long ' : 'int ';
   const params = c.args.map((a) => `${cType(a.kind)}${a.name}`);
   const noreturn = c.name === 'exit' || c.name === 'exit_group' ? '__attribute__((noreturn)) ' : '';

@@ -33,7 +33,7 @@ test('64-bit class', () => refuses(makeElf({ cls: 2 }), /64-bit ELF/));
 test('big-endian', () => refuses(makeElf({ data: 2 }), /big-endian/));
 test('x86-64 machine', () => refuses(makeElf({ machine: 62 }), /x86-64/));
 test('another machine', () => refuses(makeElf({ machine: 40 }), /not an i386 ELF/));
-test('shared object', () => refuses(makeElf({ type: 3 }), /ET_DYN/));
+test('relocatable objects are refused (ET_DYN is accepted: PIE programs and interpreters)', () => refuses(makeElf({ type: 1 }), /expected ET_EXEC = 2 or ET_DYN = 3/));
 test('relocatable', () => refuses(makeElf({ type: 1 }), /not an executable/));
 test('program headers past the end', () => refuses(makeElf({ truncateTo: 60 }), /program headers lie past the end/));
 test('PT_LOAD past the end of the file', () =>
@@ -61,9 +61,10 @@ const stack = suite('the initial stack (i386 System V)');
 
 stack('argc, argv, envp and auxv, with the strings they point to', async () => {
   const { ArrayMemory } = await import('../kernel-model/memory.js');
-  const { loadImage } = await import('../emulator/loader.js');
+  const { loadProgram } = await import('../emulator/loader.js');
+  const { SeededRandom } = await import('../kernel-model/random.js');
   const mem = new ArrayMemory();
-  const { image, esp } = loadImage(mem, makeElf(), 'x', ['prog', 'one', 'two'], ['HOME=/']);
+  const { image, esp } = loadProgram(mem, makeElf(), 'x', { argv: ['prog', 'one', 'two'], envp: ['HOME=/'], random: new SeededRandom(7) });
   assert.is(esp % 16, 0);
   const word = (i: number) => mem.readU32(esp + 4 * i)!;
   const str = (a: number) => mem.readCString(a, 100);
@@ -89,12 +90,13 @@ stack('argc, argv, envp and auxv, with the strings they point to', async () => {
 
 stack('bss is mapped and zeroed past the file\'s bytes', async () => {
   const { ArrayMemory } = await import('../kernel-model/memory.js');
-  const { loadImage } = await import('../emulator/loader.js');
+  const { loadProgram } = await import('../emulator/loader.js');
+  const { SeededRandom } = await import('../kernel-model/random.js');
   const mem = new ArrayMemory();
-  loadImage(mem, makeElf({ segments: [
+  loadProgram(mem, makeElf({ segments: [
     { vaddr: 0x8048000, filesz: 0x100, memsz: 0x100, flags: 5 },
     { vaddr: 0x804a000, offset: 0, filesz: 0x10, memsz: 0x3000, flags: 6 },
-  ] }), 'x', ['p'], []);
+  ] }), 'x', { argv: ['p'], envp: [], random: new SeededRandom() });
   assert.ok(mem.isMapped(0x804a000, 0x3000, 2));
   assert.ok(mem.read(0x804a010, 0x2ff0)!.every((b) => b === 0));
 });

@@ -148,7 +148,7 @@ emit('definitions from a profile: a constant block size, write\'s length from re
   const d = tmpdir();
   fs.writeFileSync(path.join(d, 'c.jsonl'), toJsonl(trace));
   const log = readEvents(fs.readFileSync(path.join(d, 'c.jsonl'), 'utf8'), 'c.jsonl');
-  const defs = specializedFromProfile([log], frequentSequences(buildGraph([log], new Map())));
+  const { defs } = specializedFromProfile([log], frequentSequences(buildGraph([log], new Map())), { profile: profile() });
   const rw = defs.find((x) => x.steps.map((s) => s.call).join() === 'read,write')!;
   assert.ok(rw, JSON.stringify(defs));
   assert.equal(rw.steps[0].args[2], { const: 4096 });

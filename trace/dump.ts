@@ -5,7 +5,10 @@ import type { PlatformProfile } from '../kernel-model/cost.js';
 import { errnoName, isError } from '../kernel-model/errno.js';
 import type { CrossingRecord, Kernel, SyscallRecord, Tracer } from '../kernel-model/kernel.js';
 import type { PtRegs } from '../kernel-model/boundary.js';
+import fs from 'node:fs';
+import { PT_REGS_ORDER } from '../kernel-model/boundary.js';
 import { decodeArgs } from './strace.js';
+import { BufferedWriter, LineTooLong, MAX_LINE, forEachLine, lastLine, type Source } from './lines.js';
 
 export const TRACE_FORMAT = 'syscluster-trace';
 export const TRACE_VERSION = 1;
@@ -17,6 +20,8 @@ export interface TraceHeader {
   argv: string[];
   platform: PlatformProfile;
   personality: string;
+  /** The executable the run came from (absolute path and SHA-256 of its bytes), so analysis can read it. */
+  binary?: { path: string; sha256: string };
 }
 
 export interface CallRecord {
@@ -74,12 +79,13 @@ export const callCost = (c: CallRecord): { dispatch: number; handler: number } =
   (t, s) => { const x = callCost(s); return { dispatch: t.dispatch + x.dispatch, handler: t.handler + x.handler }; },
   { ...c.cost });
 
-/** Records every crossing as a dump record. */
+/** Records every crossing as a dump record, handing each to `sink` as it is made. */
 export class TraceRecorder implements Tracer {
-  readonly crossings: CrossingDump[] = [];
   private readonly decoded = new Map<SyscallRecord, string[]>();
   /** Set by the machine once loaded: the instructions around a trap. */
   context: (eip: number) => CrossingDump['disasm'] = () => [];
+  count = 0;
+  constructor(private readonly sink: (x: CrossingDump) => void) {}
 
   before(rec: SyscallRecord, k: Kernel): void {
     this.decoded.set(rec, decodeArgs(rec, k.mem, 'in'));
@@ -92,7 +98,8 @@ export class TraceRecorder implements Tracer {
   crossing(rec: CrossingRecord): void {
     const call = callRecord(rec.call, this.decoded);
     const cost = callCost(call);
-    this.crossings.push({
+    this.count++;
+    this.sink({
       seq: rec.seq, cycles: { entry: rec.cyclesAtEntry, exit: rec.cyclesAtExit },
       time_us: { entry: rec.microsAtEntry, exit: rec.microsAtExit }, user_instructions: rec.userInstructions,
       eip: rec.regs.eip - 2, disasm: this.context(rec.regs.eip), pt_regs: { ...rec.regs }, call,
@@ -102,38 +109,245 @@ export class TraceRecorder implements Tracer {
   }
 }
 
+const q = JSON.stringify;
+
+function callJson(c: CallRecord): string {
+  let s = `{"nr":${c.nr},"name":${q(c.name)},"args":[${c.args.join(',')}],"decoded":[${c.decoded.map((d) => q(d)).join(',')}],"result":${c.result},`
+    + `"cost":{"dispatch":${c.cost.dispatch},"handler":${c.cost.handler}},"bytes":{"in":${c.bytes.in},"out":${c.bytes.out}},"blocked_us":${c.blocked_us}`;
+  if (c.errno !== undefined) s += `,"errno":${q(c.errno)}`;
+  if (c.sub) s += `,"sub":[${c.sub.map(callJson).join(',')}]`;
+  return s + '}';
+}
+
+/**
+ * One crossing record as JSON, the same text JSON.stringify gives for the records the
+ * recorder makes (finite numbers, this key order), several times faster: a long trace
+ * spends most of its time here.
+ */
+export function crossingJson(x: CrossingDump): string {
+  const r = x.pt_regs, c = x.cost;
+  let d = '';
+  for (let i = 0; i < x.disasm.length; i++) {
+    const a = x.disasm[i];
+    d += `${i ? ',' : ''}{"address":${a.address},"text":${q(a.text)},"trap":${a.trap}}`;
+  }
+  return `{"seq":${x.seq},"cycles":{"entry":${x.cycles.entry},"exit":${x.cycles.exit}},"time_us":{"entry":${x.time_us.entry},"exit":${x.time_us.exit}},`
+    + `"user_instructions":${x.user_instructions},"eip":${x.eip},"disasm":[${d}],`
+    + `"pt_regs":{"ebx":${r.ebx},"ecx":${r.ecx},"edx":${r.edx},"esi":${r.esi},"edi":${r.edi},"ebp":${r.ebp},"eax":${r.eax},"xds":${r.xds},"xes":${r.xes},`
+    + `"orig_eax":${r.orig_eax},"eip":${r.eip},"xcs":${r.xcs},"eflags":${r.eflags},"esp":${r.esp},"xss":${r.xss}},`
+    + `"call":${callJson(x.call)},"cost":{"entry":${c.entry},"dispatch":${c.dispatch},"handler":${c.handler},"exit":${c.exit}}}`;
+}
+
+/** A whole trace as JSON Lines (small traces, tests); big ones go through DumpWriter. */
 export function toJsonl(t: Trace): string {
   return [t.header, ...t.crossings, ...(t.footer ? [t.footer] : [])].map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
 
+/** Writes a dump record by record as the run goes: memory stays flat however long the run. */
+export class DumpWriter {
+  private readonly out: BufferedWriter;
+  count = 0;
+  constructor(fd: number) {
+    this.out = new BufferedWriter(fd);
+  }
+
+  header(h: TraceHeader): void {
+    this.out.write(JSON.stringify(h) + '\n');
+  }
+
+  crossing(x: CrossingDump): void {
+    this.count++;
+    this.out.write(crossingJson(x) + '\n');
+  }
+
+  end(footer: TraceFooter): void {
+    this.out.write(JSON.stringify(footer) + '\n');
+    this.out.flush();
+  }
+}
+
 export class TraceError extends Error {}
 
-/** Reads a dump, checking the header, the version and each record; errors name the line. */
-export function parseTrace(text: string, name: string): Trace {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+/** Batches nest (a multi-call's entries); deeper than this is not a dump of ours. */
+export const MAX_NESTING = 16;
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isPair = (v: any, a: string, b: string) => v !== null && typeof v === 'object' && isNum(v[a]) && isNum(v[b]);
+
+/** What is wrong with a call record, or undefined; checks every field readers use. */
+function callProblem(c: any, depth: number): string | undefined {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) return 'call is not an object';
+  if (!Number.isInteger(c.nr)) return 'call.nr is not an integer';
+  if (typeof c.name !== 'string' || c.name.length === 0 || c.name.length > 64) return 'call.name is not a call name';
+  if (!Array.isArray(c.args) || c.args.length > 6 || !c.args.every(isNum)) return 'call.args is not a list of up to six numbers';
+  if (!Array.isArray(c.decoded) || c.decoded.length > 6 || !c.decoded.every((d: unknown) => typeof d === 'string')) return 'call.decoded is not a list of up to six strings';
+  if (!isNum(c.result)) return 'call.result is not a number';
+  if (c.errno !== undefined && typeof c.errno !== 'string') return 'call.errno is not a string';
+  if (!isPair(c.cost, 'dispatch', 'handler')) return 'call.cost is not {dispatch, handler}';
+  if (!isPair(c.bytes, 'in', 'out')) return 'call.bytes is not {in, out}';
+  if (!isNum(c.blocked_us)) return 'call.blocked_us is not a number';
+  if (c.sub !== undefined) {
+    if (!Array.isArray(c.sub)) return 'call.sub is not a list';
+    if (depth >= MAX_NESTING) return `calls nested more than ${MAX_NESTING} deep`;
+    for (const s of c.sub) { const p = callProblem(s, depth + 1); if (p) return p; }
+  }
+  return undefined;
+}
+
+/** What is wrong with a crossing record, or undefined. */
+export function recordProblem(r: any): string | undefined {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'not a crossing record';
+  if (!Number.isInteger(r.seq)) return 'not a crossing record (no integer seq)';
+  if (!isPair(r.cycles, 'entry', 'exit')) return 'cycles is not {entry, exit}';
+  if (!isPair(r.time_us, 'entry', 'exit')) return 'time_us is not {entry, exit}';
+  if (!isNum(r.user_instructions)) return 'user_instructions is not a number';
+  if (!isNum(r.eip)) return 'eip is not a number';
+  if (!Array.isArray(r.disasm) || r.disasm.length > 64 || !r.disasm.every((d: any) => d !== null && typeof d === 'object' && isNum(d.address) && typeof d.text === 'string' && typeof d.trap === 'boolean')) {
+    return 'disasm is not a list of {address, text, trap}';
+  }
+  if (r.pt_regs === null || typeof r.pt_regs !== 'object' || !PT_REGS_ORDER.every((k) => isNum(r.pt_regs[k]))) return 'pt_regs lacks a register';
+  if (r.cost === null || typeof r.cost !== 'object' || !['entry', 'dispatch', 'handler', 'exit'].every((k) => isNum(r.cost[k]))) return 'cost is not {entry, dispatch, handler, exit}';
+  return callProblem(r.call, 0);
+}
+
+function headerProblem(h: any): string | undefined {
+  if (typeof h.guest !== 'string') return 'header: guest is not a string';
+  if (!Array.isArray(h.argv) || !h.argv.every((s: unknown) => typeof s === 'string')) return 'header: argv is not a list of strings';
+  if (h.platform === null || typeof h.platform !== 'object' || typeof h.platform.name !== 'string' || !(isNum(h.platform.clock_mhz) && h.platform.clock_mhz > 0)) {
+    return 'header: platform is not a platform profile';
+  }
+  if (typeof h.personality !== 'string') return 'header: personality is not a string';
+  return undefined;
+}
+
+function footerProblem(f: any): string | undefined {
+  if (!isNum(f.exit_code)) return 'end record: exit_code is not a number';
+  const c = f.ledger?.cycles;
+  if (c === null || typeof c !== 'object' || !['total', 'entry', 'dispatch', 'handler', 'exit'].every((k) => isNum(c[k]))) return 'end record: ledger.cycles is incomplete';
+  if (!isNum(f.ledger.crossings)) return 'end record: ledger.crossings is not a number';
+  return undefined;
+}
+
+/** Parses a line as JSON, or names the problem. */
+function parseLine(text: string, line: number, last: boolean, fail: (line: number, why: string) => never): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fail(line, last ? 'truncated record (the dump ends in the middle of a line)' : 'not a JSON record');
+  }
+}
+
+export interface DumpScan {
+  header: TraceHeader;
+  footer: TraceFooter;
+  crossings: number;
+}
+
+/**
+ * Reads a dump a record at a time, checking the header, the version and every record;
+ * errors name the line. `each` gets each crossing, its line and byte offset; it returns
+ * false to stop early (the footer is then not checked).
+ */
+export function scanDump(fd: Source, name: string, each?: (x: CrossingDump, index: number, offset: number, bytes: number) => boolean | void,
+  onHeader?: (h: TraceHeader) => void): DumpScan | undefined {
   const fail = (line: number, why: string): never => { throw new TraceError(`${name}:${line}: ${why}`); };
-  const json = (i: number): any => {
-    try {
-      return JSON.parse(lines[i]);
-    } catch {
-      return fail(i + 1, i === lines.length - 1 ? 'truncated record (the dump ends in the middle of a line)' : 'not a JSON record');
-    }
-  };
-  if (lines.length === 0) fail(1, 'empty file, not a trace dump');
-  const header = json(0);
-  if (header?.format !== TRACE_FORMAT) fail(1, `not a syscluster trace dump (no "format": "${TRACE_FORMAT}" header)`);
-  if (!Number.isInteger(header.version) || header.version > TRACE_VERSION) {
-    fail(1, `trace format version ${header.version} is newer than this syscluster reads (${TRACE_VERSION})`);
+  let header: TraceHeader | undefined, footer: TraceFooter | undefined, count = 0, lines = 0, stopped = false;
+  try {
+    forEachLine(fd, (text, line, offset, bytes, complete) => {
+      lines = line;
+      if (footer) fail(line, 'records after the end record');
+      if (text === '' && complete) return; // blank lines are tolerated
+      const r = parseLine(text, line, !complete, fail);
+      if (!header) {
+        header = checkHeader(r, line, fail);
+        onHeader?.(header);
+        return;
+      }
+      if (r !== null && typeof r === 'object' && r.end === true) {
+        const p = footerProblem(r);
+        if (p) fail(line, p);
+        footer = r;
+        return;
+      }
+      const p = recordProblem(r);
+      if (p) fail(line, p);
+      if (each && each(r, count, offset, bytes) === false) { stopped = true; count++; return false; }
+      count++;
+    });
+  } catch (err) {
+    if (err instanceof LineTooLong) fail(err.line, `a record longer than ${MAX_LINE >> 20} MiB: not a dump of ours`);
+    throw err;
   }
+  if (stopped) return undefined;
+  if (!header) fail(1, 'empty file, not a trace dump');
+  if (!footer) fail(lines + 1, 'truncated dump: no end record (was the trace cut short?)');
+  return { header: header!, footer: footer!, crossings: count };
+}
+
+function checkHeader(h: any, line: number, fail: (line: number, why: string) => never): TraceHeader {
+  if (h?.format !== TRACE_FORMAT) fail(line, `not a syscluster trace dump (no "format": "${TRACE_FORMAT}" header)`);
+  if (!Number.isInteger(h.version) || h.version > TRACE_VERSION) {
+    fail(line, `trace format version ${h.version} is newer than this syscluster reads (${TRACE_VERSION})`);
+  }
+  const p = headerProblem(h);
+  if (p) fail(line, p);
+  return h;
+}
+
+/** The header of a dump (its first line), checked; the fd is left open. */
+export function readHeader(fd: Source, name: string): { header: TraceHeader; bytes: number } {
+  const fail = (line: number, why: string): never => { throw new TraceError(`${name}:${line}: ${why}`); };
+  let out: { header: TraceHeader; bytes: number } | undefined;
+  try {
+    forEachLine(fd, (text, line, _o, bytes, complete) => {
+      if (text === '' && complete && !out) { fail(line, 'not a syscluster trace dump (an empty first line)'); }
+      out = { header: checkHeader(parseLine(text, line, !complete, fail), line, fail), bytes: bytes + 1 };
+      return false;
+    });
+  } catch (err) {
+    if (err instanceof LineTooLong) fail(1, `a header longer than ${MAX_LINE >> 20} MiB: not a dump of ours`);
+    throw err;
+  }
+  if (!out) fail(1, 'empty file, not a trace dump');
+  return out!;
+}
+
+/** The end record of a dump, read from its end, checked; undefined when the last line is not one. */
+export function readFooter(fd: Source, size: number): TraceFooter | undefined {
+  const last = lastLine(fd, size);
+  if (!last) return undefined;
+  try {
+    const r = JSON.parse(last.text);
+    return r !== null && typeof r === 'object' && r.end === true && !footerProblem(r) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses one crossing line read again by offset (the stepper's random access). */
+export function parseRecordLine(text: string, name: string, line: number): CrossingDump {
+  const fail = (l: number, why: string): never => { throw new TraceError(`${name}:${l}: ${why}`); };
+  const r = parseLine(text, line, false, fail);
+  const p = recordProblem(r);
+  if (p) fail(line, p);
+  return r;
+}
+
+/** Reads a whole dump held in a string (small dumps, tests), with the same checks. */
+export function parseTrace(text: string, name: string): Trace {
   const crossings: CrossingDump[] = [];
-  let footer: TraceFooter | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const r = json(i);
-    if (r?.end === true) { footer = r; if (i !== lines.length - 1) fail(i + 2, 'records after the end record'); break; }
-    if (!Number.isInteger(r?.seq) || typeof r?.call?.name !== 'string' || !r?.cost) fail(i + 1, 'not a crossing record');
-    crossings.push(r);
+  const scan = scanDump(Buffer.from(text, 'utf8'), name, (x) => { crossings.push(x); })!;
+  return { header: scan.header, crossings, footer: scan.footer };
+}
+
+/** Reads a whole dump file into memory (small dumps). */
+export function readTraceFile(file: string): Trace {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const crossings: CrossingDump[] = [];
+    const scan = scanDump(fd, file, (x) => { crossings.push(x); })!;
+    return { header: scan.header, crossings, footer: scan.footer };
+  } finally {
+    fs.closeSync(fd);
   }
-  if (!footer) fail(lines.length + 1, 'truncated dump: no end record (was the trace cut short?)');
-  return { header, crossings, footer };
 }

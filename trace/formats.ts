@@ -1,6 +1,6 @@
 // A trace as text for people, and as Chrome's Trace Event format for Perfetto and
 // chrome://tracing: user time and kernel time as spans on one timeline.
-import { callCost, type CallRecord, type CrossingDump, type Trace } from './dump.js';
+import { callCost, type CallRecord, type CrossingDump, type Trace, type TraceFooter, type TraceHeader } from './dump.js';
 
 /** An address as eight hex digits. */
 export const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
@@ -24,46 +24,92 @@ export function crossingText(x: CrossingDump, mhz: number): string[] {
   ];
 }
 
+/** The text format, written a crossing at a time. */
+export class TextWriter {
+  private mhz = 1;
+  count = 0;
+  constructor(private readonly write: (s: string) => void) {}
+  header(h: TraceHeader): void {
+    this.mhz = h.platform.clock_mhz;
+    this.write(`# ${h.argv.join(' ')} on ${h.platform.name} (${h.personality} personality)\n`);
+  }
+  crossing(x: CrossingDump): void {
+    this.count++;
+    this.write([...crossingText(x, this.mhz), ''].join('\n') + '\n');
+  }
+  end(f: TraceFooter): void {
+    this.write(`# ${this.count} crossings; ${JSON.stringify(f.outcome)}; ledger ${JSON.stringify(f.ledger)}\n`);
+  }
+}
+
 export function traceText(t: Trace): string {
-  const mhz = t.header.platform.clock_mhz;
-  const head = `# ${t.header.argv.join(' ')} on ${t.header.platform.name} (${t.header.personality} personality): ${t.crossings.length} crossings`;
-  const end = t.footer ? [`# ${JSON.stringify(t.footer.outcome)}; ledger ${JSON.stringify(t.footer.ledger)}`] : [];
-  return [head, ...t.crossings.flatMap((x) => [...crossingText(x, mhz), '']), ...end].join('\n') + '\n';
+  const parts: string[] = [];
+  const w = new TextWriter((s) => parts.push(s));
+  w.header(t.header);
+  t.crossings.forEach((x) => w.crossing(x));
+  if (t.footer) w.end(t.footer);
+  return parts.join('');
 }
 
 interface ChromeEvent {
   name: string; cat?: string; ph: string; ts?: number; dur?: number; pid: number; tid: number; args?: Record<string, unknown>;
 }
 
+const callBlocked = (c: CallRecord): number => {
+  let b = c.blocked_us;
+  for (const s of c.sub ?? []) b += callBlocked(s);
+  return b;
+};
+
 /**
- * Chrome trace events: timestamps in simulated microseconds (cycles over the clock, plus
- * time blocked). Thread 1 shows user spans and kernel spans; batch entries nest inside
- * their crossing.
+ * Chrome trace events, written a crossing at a time: timestamps in simulated
+ * microseconds (cycles over the clock, plus time blocked). Thread 1 shows user spans and
+ * kernel spans; batch entries nest inside their crossing.
  */
-export function traceChrome(t: Trace): string {
-  const mhz = t.header.platform.clock_mhz;
-  const events: ChromeEvent[] = [
-    { name: 'process_name', ph: 'M', pid: 1, tid: 1, args: { name: `${t.header.argv.join(' ')} (${t.header.platform.name})` } },
-    { name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'guest' } },
-  ];
-  let blocked = 0, lastExit = 0;
-  for (const x of t.crossings) {
-    const start = x.cycles.entry / mhz + blocked;
-    if (start > lastExit) events.push({ name: 'user', cat: 'user', ph: 'X', ts: lastExit, dur: start - lastExit, pid: 1, tid: 1, args: { instructions: x.user_instructions } });
-    const callBlocked = (c: CallRecord): number => c.blocked_us + (c.sub ?? []).reduce((a, s) => a + callBlocked(s), 0);
+export class ChromeWriter {
+  private mhz = 1;
+  private blocked = 0;
+  private lastExit = 0;
+  private platform = '';
+  constructor(private readonly write: (s: string) => void) {}
+  private event(e: ChromeEvent, first = false): void {
+    this.write((first ? '' : ',\n') + JSON.stringify(e));
+  }
+  header(h: TraceHeader): void {
+    this.mhz = h.platform.clock_mhz;
+    this.platform = h.platform.name;
+    this.write('{"traceEvents":[\n');
+    this.event({ name: 'process_name', ph: 'M', pid: 1, tid: 1, args: { name: `${h.argv.join(' ')} (${h.platform.name})` } }, true);
+    this.event({ name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'guest' } });
+  }
+  crossing(x: CrossingDump): void {
+    const mhz = this.mhz;
+    const start = x.cycles.entry / mhz + this.blocked;
+    if (start > this.lastExit) this.event({ name: 'user', cat: 'user', ph: 'X', ts: this.lastExit, dur: start - this.lastExit, pid: 1, tid: 1, args: { instructions: x.user_instructions } });
     const thisBlocked = callBlocked(x.call);
-    const end = x.cycles.exit / mhz + blocked + thisBlocked;
-    events.push({ name: x.call.name, cat: 'kernel', ph: 'X', ts: start, dur: end - start, pid: 1, tid: 1,
+    const end = x.cycles.exit / mhz + this.blocked + thisBlocked;
+    this.event({ name: x.call.name, cat: 'kernel', ph: 'X', ts: start, dur: end - start, pid: 1, tid: 1,
       args: { call: callLine(x.call), cost_cycles: x.cost, eip: `0x${hex8(x.eip)}` } });
     // Entries of a batch, laid out after the entry cost, in order.
     let at = start + x.cost.entry / mhz;
     for (const s of x.call.sub ?? []) {
       const c = callCost(s), dur = (c.dispatch + c.handler) / mhz + callBlocked(s);
-      events.push({ name: s.name, cat: 'kernel', ph: 'X', ts: at, dur, pid: 1, tid: 1, args: { call: callLine(s) } });
+      this.event({ name: s.name, cat: 'kernel', ph: 'X', ts: at, dur, pid: 1, tid: 1, args: { call: callLine(s) } });
       at += dur;
     }
-    blocked += thisBlocked;
-    lastExit = end;
+    this.blocked += thisBlocked;
+    this.lastExit = end;
   }
-  return JSON.stringify({ traceEvents: events, displayTimeUnit: 'ns', otherData: { source: 'syscluster', platform: t.header.platform.name } }) + '\n';
+  end(_f: TraceFooter): void {
+    this.write(`\n],"displayTimeUnit":"ns","otherData":${JSON.stringify({ source: 'syscluster', platform: this.platform })}}\n`);
+  }
+}
+
+export function traceChrome(t: Trace): string {
+  const parts: string[] = [];
+  const w = new ChromeWriter((s) => parts.push(s));
+  w.header(t.header);
+  t.crossings.forEach((x) => w.crossing(x));
+  w.end(t.footer!);
+  return parts.join('');
 }

@@ -16,7 +16,7 @@ export const STRING_LIMIT = 32;
 const OUT_KINDS = new Set<ArgKind>([
   'buf_out', 'timeval_out', 'time_out',
   'timespec_out', 'timespec64_out', 'utsname_out', 'sysinfo_out', 'random_out', 'cpuset_out', 'uint_out',
-  'rlimit_out', 'rlimit64_out', 'sigaction_out', 'old_sigaction_out', 'sigset_out', 'old_sigset_out', 'stack_out',
+  'rlimit_out', 'rlimit64_out', 'user_desc', 'sigaction_out', 'old_sigaction_out', 'sigset_out', 'old_sigset_out', 'stack_out',
   'stat_out', 'statx_out', 'statfs_out', 'oldstat_out', 'iovec_out', 'path_out', 'dirent_out', 'dirent64_out', 'loff_out', 'loff_inout',
   'pipefd_out', 'wstatus_out',
 ]);
@@ -121,6 +121,27 @@ function direntCount(mem: GuestMemory, ptr: number, len: number, wide: boolean):
   return n;
 }
 
+export const protNames = (p: number) => flagNames(p, [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC'],
+  [0x01000000, 'PROT_GROWSDOWN'], [0x02000000, 'PROT_GROWSUP']], 'PROT_NONE');
+
+export function mapFlagNames(f: number): string {
+  const type = ['0', 'MAP_SHARED', 'MAP_PRIVATE', 'MAP_SHARED_VALIDATE'][f & 0xf] ?? `0x${(f & 0xf).toString(16)}`;
+  const rest = flagNames(f & ~0xf, [[0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'], [0x100, 'MAP_GROWSDOWN'], [0x800, 'MAP_DENYWRITE'],
+    [0x1000, 'MAP_EXECUTABLE'], [0x2000, 'MAP_LOCKED'], [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x10000, 'MAP_NONBLOCK'],
+    [0x20000, 'MAP_STACK'], [0x40000, 'MAP_HUGETLB'], [0x80000, 'MAP_SYNC'], [0x100000, 'MAP_FIXED_NOREPLACE']], '');
+  return rest ? `${type}|${rest}` : type;
+}
+
+function userDesc(mem: GuestMemory, ptr: number): string {
+  const b = mem.read(ptr, 16);
+  if (!b) return hex(ptr);
+  const dv = new DataView(b.buffer, b.byteOffset, 16);
+  const f = dv.getUint32(12, true);
+  return `{entry_number=${dv.getInt32(0, true)}, base_addr=${hex(dv.getUint32(4, true))}, limit=0x${dv.getUint32(8, true).toString(16)}, `
+    + `seg_32bit=${f & 1}, contents=${(f >> 1) & 3}, read_exec_only=${(f >> 3) & 1}, limit_in_pages=${(f >> 4) & 1}, `
+    + `seg_not_present=${(f >> 5) & 1}, useable=${(f >> 6) & 1}}`;
+}
+
 function timeval(mem: GuestMemory, ptr: number): string {
   const b = mem.read(ptr, 8);
   if (!b) return hex(ptr);
@@ -151,6 +172,16 @@ export function formatValue(spec: ArgSpec, args: number[], result: number, mem: 
       if (isError(result) || result <= 0) return hex(value);
       const b = mem.read(value, Math.min(result, STRING_LIMIT + 1));
       return b ? quote(b) : hex(value);
+    }
+    case 'mprot': return protNames(value);
+    case 'mflags': return mapFlagNames(value);
+    case 'mremap_flags': return flagNames(value, [[1, 'MREMAP_MAYMOVE'], [2, 'MREMAP_FIXED'], [4, 'MREMAP_DONTUNMAP']], '0');
+    case 'user_desc': return userDesc(mem, value);
+    case 'mmap_args': {
+      const b = mem.read(value, 24);
+      if (!b) return hex(value);
+      const w = (i: number) => new DataView(b.buffer, b.byteOffset, 24).getUint32(i * 4, true);
+      return `${hex(w(0))}, ${w(1)}, ${protNames(w(2))}, ${mapFlagNames(w(3))}, ${w(4) | 0}, 0x${w(5).toString(16)}`; // as strace prints old_mmap
     }
     case 'dirfd': return (value | 0) === -100 ? 'AT_FDCWD' : String(value | 0);
     case 'atflags': return flagNames(value, AT_FLAGS);

@@ -27,12 +27,12 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const { guest, options } = guestRun(a, hostStdio);
+  const { guest, options, personalityWhy } = guestRun(a, hostStdio);
   const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
   const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');
-  if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality, platform ${profile.name}`);
+  if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}`);
   const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [] });
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));

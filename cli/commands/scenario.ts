@@ -1,9 +1,8 @@
 // syscluster scenario <name>: the paper's experiments, side by side with the paper.
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { SCENARIO_NAMES, acrossPlatforms, runScenarios, type ScenarioName } from '../../scenarios/all.js';
-import { resultMarkdown, resultText } from '../../scenarios/report.js';
-import { BadInput, platform, writeOutput } from '../common.js';
+import { SCENARIO_NAMES, type ScenarioName } from '../../scenarios/names.js';
+import { BadInput, outputFolder, platform, writeOutput } from '../common.js';
 
 export const command = 'scenario <name>';
 export const describe = 'Run the paper\'s experiments and print them beside the paper\'s numbers';
@@ -34,13 +33,19 @@ export async function handler(a: Args): Promise<void> {
     const width = 30, filled = Math.round((width * done) / total);
     process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} guest runs, ${((Date.now() - started) / 1000).toFixed(0)} s (${last})`);
   } : undefined;
-  const results = await runScenarios(names, profiles, progress, a.threads);
+  // The scenarios run guests: the engine is loaded here, not when the command is listed.
+  const { acrossPlatforms, runScenarios } = await import('../../scenarios/all.js');
+  const { resultMarkdown, resultText } = await import('../../scenarios/report.js');
+  const { describeSchedule } = await import('../../scenarios/pool.js');
+  let schedule = '';
+  const results = await runScenarios(names, profiles, progress, a.threads, (s) => { schedule = describeSchedule(s); });
   const compared = acrossPlatforms(results, profiles);
   if (compared) results.push(compared);
   if (tty) process.stderr.write('\r\x1b[K');
   if (a.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else process.stdout.write(results.map(resultText).join('\n\n') + '\n');
   if (a.out) {
+    outputFolder(a.out);
     for (const r of results) {
       const base = path.join(a.out, r.tables[0].id === 'platforms' ? 'platforms' : `${r.scenario}-${r.platform}`);
       writeOutput(`${base}.md`, resultMarkdown(r));
@@ -49,6 +54,8 @@ export async function handler(a: Args): Promise<void> {
     }
     if (!a.json) process.stdout.write(`\nwritten to ${a.out}/: Markdown, JSON and SVG files, one set per scenario and platform\n`);
   }
+  // The schedule goes to stderr: stdout stays the tables (and JSON) alone.
+  if (schedule) process.stderr.write(`syscluster: ${schedule}\n`);
   const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.scenario}/${r.platform}: ${c.name}`));
   if (failed.length) {
     process.stderr.write(`syscluster: clustering changed behaviour: ${failed.join('; ')}\n`);

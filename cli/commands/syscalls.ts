@@ -9,7 +9,7 @@ export const describe = 'List every syscall number of a personality: name, suppo
 
 export function builder(y: Argv) {
   return y.options({
-    personality: runOptions.personality,
+    personality: { ...runOptions.personality, default: 'paper', choices: ['paper', 'modern'], describe: 'syscall numbering' },
     specialized: runOptions.specialized,
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
   })

@@ -1,10 +1,14 @@
-// syscluster trace <guest> [args...] --out FILE: a dump of every crossing.
+// syscluster trace <guest> [args...] --out FILE: a dump of every crossing, written as
+// the run goes (memory stays flat however many crossings).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { toJsonl } from '../../trace/dump.js';
-import { traceChrome, traceText } from '../../trace/formats.js';
-import { recordTrace } from '../../trace/record.js';
+import { DumpWriter } from '../../trace/dump.js';
+import { ChromeWriter, TextWriter } from '../../trace/formats.js';
+import { BufferedWriter } from '../../trace/lines.js';
 import { hostStdio } from '../../host/stdio.js';
-import { guestPositionals, guestRun, writeOutput } from '../common.js';
+import { guestPositionals, guestRun, openOutput } from '../common.js';
 
 export const command = 'trace <guest> [args..]';
 export const describe = 'Run a guest and write a dump of every kernel crossing (JSON Lines, text, or Chrome/Perfetto)';
@@ -12,7 +16,7 @@ export const describe = 'Run a guest and write a dump of every kernel crossing (
 export function builder(y: Argv) {
   return guestPositionals(y)
     .options({
-      out: { type: 'string', demandOption: true, describe: 'the dump file to write' },
+      out: { type: 'string', demandOption: true, describe: 'the dump file to write (its folder must exist)' },
       format: { type: 'string', default: 'jsonl', choices: ['jsonl', 'text', 'chrome'], describe: 'jsonl (docs/trace-format.md), text, or chrome (Trace Event format for Perfetto)' },
     })
     .example('$0 trace copy in.txt out.txt --out copy.jsonl', 'dump every crossing of the copy guest')
@@ -24,8 +28,26 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 export async function handler(a: Args): Promise<void> {
   const { guest, options } = guestRun(a, hostStdio);
-  const { trace, exitCode } = await recordTrace(guest.bytes, guest.name, options);
-  writeOutput(a.out, a.format === 'chrome' ? traceChrome(trace) : a.format === 'text' ? traceText(trace) : toJsonl(trace));
-  process.stderr.write(`syscluster: ${trace.crossings.length} crossings written to ${a.out} (${a.format})\n`);
-  process.exitCode = exitCode;
+  // The dump names the binary it came from, so the profiler can check its advice against the code.
+  const binary = { path: path.resolve(guest.path), sha256: createHash('sha256').update(guest.bytes).digest('hex') };
+  const fd = openOutput(a.out);
+  try {
+    let sink;
+    let flush = () => {};
+    if (a.format === 'jsonl') sink = new DumpWriter(fd);
+    else {
+      const out = new BufferedWriter(fd);
+      flush = () => out.flush();
+      sink = a.format === 'chrome' ? new ChromeWriter((s) => out.write(s)) : new TextWriter((s) => out.write(s));
+    }
+    // The engine is loaded only by the commands that run guests.
+    const { streamTrace } = await import('../../trace/record.js');
+    const { exitCode, crossings } = await streamTrace(guest.bytes, guest.name, options, {
+      header: (h) => sink.header({ ...h, binary }), crossing: (x) => sink.crossing(x), end: (f) => { sink.end(f); flush(); },
+    });
+    process.stderr.write(`syscluster: ${crossings} crossings written to ${a.out} (${a.format})\n`);
+    process.exitCode = exitCode;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
