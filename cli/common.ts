@@ -239,7 +239,7 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     guest,
     personalityWhy: why,
     options: {
-      argv: [guest.name, ...(a.args ?? []).map(String)], profile: platform(a.platform), personality,
+      argv: [guest.name, ...(a.args ?? []).map(String), ...((a as { '--'?: unknown[] })['--'] ?? []).map(String)], profile: platform(a.platform), personality,
       fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
       nodename: nodename(a.nodename),

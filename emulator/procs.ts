@@ -108,6 +108,10 @@ class Processes implements ProcessHost {
     p.segments = new SegmentState(m.descriptors);
   }
 
+  image(p: Process): Uint8Array {
+    return (this.replacing.get(p) ?? this.machines.get(p)!).file;
+  }
+
   /** After a slice: an exec'd image takes the process's place. */
   swapIfExeced(p: Process): void {
     const m = this.replacing.get(p);

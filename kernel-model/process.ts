@@ -23,6 +23,8 @@ export interface CpuContext {
 export interface ProcessHost {
   fork(parent: Process, child: Process): void;
   exec(p: Process, file: Uint8Array, name: string, argv: string[], envp: string[]): void;
+  /** The program the process runs now (what /proc/self/exe opens). */
+  image(p: Process): Uint8Array;
 }
 
 export type ProcState = 'runnable' | 'blocked' | 'stopped' | 'zombie';

@@ -4,7 +4,7 @@
 // process.ts; the lifecycle and the scheduler in sched.ts; frames in sigframe.ts.
 import { E, KernelError } from '../errno.js';
 import type { Kernel } from '../kernel.js';
-import { ERESTARTNOHAND, WouldBlock, makePipe } from '../pipe.js';
+import { ERESTARTNOHAND, PIPE_BUF, PipeEnd, WouldBlock, makePipe } from '../pipe.js';
 import type { Process } from '../process.js';
 import { forkProcess, reap, sendSignal } from '../sched.js';
 import { restoreFrame } from '../sigframe.js';
@@ -82,9 +82,11 @@ function readProgram(k: Kernel, path: string): Uint8Array {
 
 function execve(k: Kernel, path: string, argv: string[], envp: string[]): number {
   if (!k.host) throw new KernelError(E.ENOSYS);
-  let file = path === '/proc/self/exe' ? k.exePath : path;
+  const self = path === '/proc/self/exe';
+  let file = self ? k.exePath : path;
   let args = argv;
-  let bytes = readProgram(k, file);
+  // /proc/self/exe is the running image itself, wherever its file is (inside the root or not).
+  let bytes = self ? k.host.image(k.proc) : readProgram(k, file);
   for (let depth = 0; bytes[0] === 0x23 && bytes[1] === 0x21; depth++) { // #!
     if (depth >= MAX_INTERP_DEPTH) throw new KernelError(E.ELOOP);
     const nl = bytes.indexOf(0x0a);
@@ -247,6 +249,8 @@ export const procCalls: SyscallSpec<Kernel>[] = [
     'the parent waits until the child execs or exits; the child runs on a copy of the address space'),
   spec(238, 'tkill', 'signal', [arg('tid', 'int'), arg('sig', 'signal')], (k, [tid, sig]) => tkill(k, tid, tid, sig)),
   spec(270, 'tgkill', 'signal', [arg('tgid', 'int'), arg('tid', 'int'), arg('sig', 'signal')], (k, [tgid, tid, sig]) => tkill(k, tgid, tid, sig)),
+  spec(168, 'poll', 'fd', [arg('fds', 'ptr'), arg('nfds', 'uint'), arg('timeout', 'int')], (k, [fds, nfds, timeout]) => poll(k, fds, nfds, timeout | 0),
+    'pipes report readiness as Linux does (POLLIN, POLLOUT, POLLHUP, POLLERR), other files are always ready; a wait with a timeout and nothing ready sleeps the timeout out', 'partial'),
   spec(331, 'pipe2', 'fd', [arg('pipefd', 'pipefd_out'), arg('flags', 'fdflags')], (k, [fds, flags]) => pipe2(k, fds, flags)),
 ];
 
@@ -280,3 +284,43 @@ function pipe2(k: Kernel, ptr: number, flags: number): number {
 }
 
 export { bit };
+
+const POLL = { IN: 1, PRI: 2, OUT: 4, ERR: 8, HUP: 0x10, NVAL: 0x20, RDNORM: 0x40, WRNORM: 0x100 } as const;
+
+/** What one descriptor reports for `events` (POLLERR, POLLHUP and POLLNVAL are always reported). */
+function revents(k: Kernel, fd: number, events: number): number {
+  if (fd < 0) return 0;
+  let f;
+  try {
+    f = k.fds.get(fd);
+  } catch {
+    return POLL.NVAL;
+  }
+  let ready: number;
+  if (f instanceof PipeEnd) {
+    const p = f.pipe;
+    ready = f.end === 'read'
+      ? (p.length > 0 ? POLL.IN | POLL.RDNORM : 0) | (p.writers === 0 ? POLL.HUP : 0)
+      : p.readers === 0 ? POLL.ERR : p.room >= PIPE_BUF ? POLL.OUT | POLL.WRNORM : 0;
+  } else {
+    ready = POLL.IN | POLL.RDNORM | POLL.OUT | POLL.WRNORM;
+  }
+  return ready & (events | POLL.ERR | POLL.HUP | POLL.NVAL);
+}
+
+function poll(k: Kernel, ptr: number, nfds: number, timeout: number): number {
+  if (nfds > k.task.rlimits[7].cur) throw new KernelError(E.EINVAL);
+  const b = k.copyIn(ptr, nfds * 8), dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const entries = Array.from({ length: nfds }, (_, i) => ({ fd: dv.getInt32(8 * i, true), events: dv.getUint16(8 * i + 4, true) }));
+  const scan = () => entries.map((e) => revents(k, e.fd, e.events));
+  const found = scan();
+  const n = found.filter((r) => r !== 0).length;
+  if (n === 0 && timeout !== 0) {
+    if (timeout < 0) throw new WouldBlock(() => scan().some((r) => r !== 0), 'poll');
+    k.block(timeout * 1000);
+    return 0;
+  }
+  found.forEach((r, i) => dv.setUint16(8 * i + 6, r, true));
+  k.copyOut(ptr, b);
+  return n;
+}
