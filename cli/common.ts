@@ -5,9 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInput, parseElf, personalityOf } from '../emulator/elf.js';
 import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
+import { LIMITS, parseLimit } from '../kernel-model/limits.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
-import { HostFileSystem, hostUmask } from '../host/hostfs.js';
+import type { HostFileSystem } from '../host/hostfs.js';
 import type { Stdio } from '../kernel-model/vfs.js';
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { ProfileError, loadProfile } from '../kernel-model/platform.js';
@@ -83,7 +84,9 @@ export const runOptions = {
   personality: { type: 'string', default: 'auto', choices: ['auto', 'paper', 'modern'],
     describe: 'syscall numbering; auto: modern for a program built against a C library (GNU ABI tag note, PT_TLS or PT_INTERP), paper for a bare one, unless its syscluster note says otherwise' },
   specialized: { type: 'string', describe: 'a JSON file of specialized-call definitions to add (see docs/specialized.md)' },
-  'max-instructions': { type: 'number', default: 2_000_000_000, describe: 'stop a runaway guest after this many instructions' },
+  'max-instructions': { type: 'string', default: String(LIMITS.instructions.default), describe: 'stop a runaway guest after exactly this many instructions (exit code 152)' },
+  'max-kernel-steps': { type: 'string', default: String(LIMITS.kernelSteps.default), describe: 'stop after the kernel has run this many steps of multi-calls and specialized calls (exit code 152)' },
+  'max-write-bytes': { type: 'string', default: String(LIMITS.writeBytes.default), describe: 'stop once the guest has written this many bytes (exit code 152)' },
   jiffies: { type: 'boolean', default: false, describe: 'round sleeps to timer ticks (HZ) as Linux 2.4 does' },
   seed: { type: 'number', default: 1, describe: 'seeds the guest\'s randomness (AT_RANDOM, getrandom): same seed, same bytes' },
   'max-memory': { type: 'string', default: '1G', describe: 'guest memory a run may map (bytes, or with K, M or G); past it, mmap and brk fail with ENOMEM' },
@@ -178,8 +181,12 @@ export function outputFolder(dir: string): void {
   }
 }
 
+/** The host adapter (it binds libc through koffi): loaded only by commands that run guests. */
+const loadHost = () => import('../host/hostfs.js');
+
 /** A host directory as the guest's root (and a sysroot behind it), or bad input. */
-export function hostRoot(root: string, sysroot?: string): HostFileSystem {
+export async function hostRoot(root: string, sysroot?: string): Promise<HostFileSystem> {
+  const { HostFileSystem } = await loadHost();
   const dir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
   if (!dir(root)) throw new BadInput(`--root ${root}: no such directory`);
   const lower = sysroot === 'none' ? undefined : sysroot ?? (dir(DEFAULT_SYSROOT) ? DEFAULT_SYSROOT : undefined);
@@ -207,7 +214,9 @@ export interface GuestArgs {
   platform: string;
   personality: string;
   specialized?: string;
-  maxInstructions: number;
+  maxInstructions: string | number;
+  maxKernelSteps?: string | number;
+  maxWriteBytes?: string | number;
   jiffies: boolean;
   clockStart: string;
   seed?: number;
@@ -232,7 +241,7 @@ export function guestPositionals<T>(y: Argv<T>, what = 'an i386 ELF file, or a b
 }
 
 /** A guest and what to run it with, from the parsed command line. */
-export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof readGuest>; options: RunOptions; personalityWhy: string } {
+export async function guestRun(a: GuestArgs, stdio: Stdio): Promise<{ guest: ReturnType<typeof readGuest>; options: RunOptions; personalityWhy: string }> {
   const guest = readGuest(a.guest);
   const { personality, why } = resolvePersonality(a.personality, guest.bytes, a.specialized);
   return {
@@ -240,7 +249,9 @@ export function guestRun(a: GuestArgs, stdio: Stdio): { guest: ReturnType<typeof
     personalityWhy: why,
     options: {
       argv: [guest.name, ...(a.args ?? []).map(String), ...((a as { '--'?: unknown[] })['--'] ?? []).map(String)], profile: platform(a.platform), personality,
-      fs: hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: hostUmask(), stdio, maxInstructions: a.maxInstructions, jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
+      fs: await hostRoot(a.root, a.sysroot), exePath: guestExePath(guest.path, a.root), umask: (await loadHost()).hostUmask(), stdio, maxInstructions: parseLimit('--max-instructions', a.maxInstructions),
+      maxKernelSteps: parseLimit('--max-kernel-steps', a.maxKernelSteps ?? LIMITS.kernelSteps.default),
+      maxWriteBytes: parseLimit('--max-write-bytes', a.maxWriteBytes ?? LIMITS.writeBytes.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
       nodename: nodename(a.nodename),
       maxProcs: count('max-procs', a.maxProcs, 4096), quantum: count('quantum', a.quantum, 1_000_000_000),

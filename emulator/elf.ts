@@ -1,8 +1,10 @@
 // ELF32 i386 executable parsing: static and dynamically linked programs (ET_EXEC), PIE
 // programs and their interpreters (ET_DYN). Everything is validated before anything is
 // mapped: a malformed file is rejected with one sentence naming the problem.
+import { UserError } from '../kernel-model/limits.js';
 
-export class BadInput extends Error {}
+/** A guest file that is not a usable ELF executable (a user's mistake: exit 2). */
+export class BadInput extends UserError {}
 
 export const PAGE_SIZE = 0x1000;
 const EHDR_SIZE = 52;

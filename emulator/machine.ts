@@ -2,6 +2,8 @@
 // on Unicorn until the guest exits, faults, or passes its instruction limit. Every
 // `int 0x80` goes to the kernel model; every other trap ends the guest as Linux would.
 import { Kernel, type KernelOptions, type Tracer } from '../kernel-model/kernel.js';
+import { LIMITS, LimitExceeded } from '../kernel-model/limits.js';
+import { setKernelStepLimit } from '../kernel-model/sys/batch.js';
 import type { UserRegs } from '../kernel-model/boundary.js';
 import { Disassembler, formatInstruction, type Instruction } from './disasm.js';
 import { PAGE_SIZE, PF_X, type ElfImage } from './elf.js';
@@ -9,22 +11,44 @@ import { loadProgram, type LoadedProgram } from './loader.js';
 import type { Descriptor, DescriptorTables } from '../kernel-model/sys/tls.js';
 import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import { UnicornMemory } from './memory.js';
-import { BoundaryHooks, REG_INDEX } from './native.js';
+import { BoundaryHooks, REG_INDEX, STOP, STOP_PC } from './native.js';
 import { UC_ERR, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
 import { runProcesses } from './procs.js';
 
-export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;
+export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
 
 // Linux's user-mode selectors (i386): the emulated CPU runs flat, so the frame shows these.
 const USER_CS = 0x73, USER_DS = 0x7b;
 
-export const SIGNALS: Record<string, number> = { SIGTRAP: 5, SIGILL: 4, SIGFPE: 8, SIGSEGV: 11, SIGXCPU: 24 };
+export const SIGNALS: Record<string, number> = { SIGTRAP: 5, SIGILL: 4, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11, SIGXCPU: 24 };
+
+/**
+ * Instructions Linux does not let user code run, and the signal each raises before it
+ * runs (as qemu-i386 reports them): privileged ones and `int n` through a gate that is
+ * not user-callable are general protection faults (SIGSEGV); `syscall` is undefined on
+ * i386 (SIGILL).
+ */
+export function trapOf(i: Instruction): [signal: string, why: string] | undefined {
+  const m = i.mnemonic.replace(/^(rep|repe|repne|lock) /, '');
+  if (m === 'int' && ![3, 4, 0x80].includes(Number(i.opStr))) {
+    // Linux's only gates user code may call are 3 (int3), 4 (into) and 0x80.
+    return ['SIGSEGV', `general protection fault: int ${i.opStr} is not a gate user code may call`];
+  }
+  if (m === 'syscall' || m === 'sysret') return ['SIGILL', `invalid opcode (${m} is not an i386 instruction)`];
+  if (/^(in|out|insb|insw|insd|outsb|outsw|outsd|cli|sti|hlt|lgdt|lidt|lldt|ltr|lmsw|clts|invd|wbinvd|invlpg|rdmsr|wrmsr|sysenter|sysexit)$/.test(m) ||
+    (m === 'mov' && /\b[cd]r\d\b/.test(i.opStr))) {
+    return ['SIGSEGV', `general protection fault: ${m} is a privileged instruction`];
+  }
+  return undefined;
+}
 
 export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   /** argv[0] first. */
   argv: string[];
   envp?: string[];
   maxInstructions?: number;
+  /** Batch steps the whole run may dispatch (LIMITS.kernelSteps). */
+  maxKernelSteps?: number;
   tracers?: Tracer[];
   /** Bytes of guest memory the run may map (--max-memory); past it, ENOMEM. */
   maxMemory?: number;
@@ -39,7 +63,7 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
 export type Outcome =
   | { kind: 'exited'; status: number }
   | { kind: 'signaled'; signal: string; eip: number; address?: number; instruction?: string; why: string }
-  | { kind: 'limit'; instructions: number };
+  | { kind: 'limit'; instructions: number; limit?: string };
 
 export interface RunResult {
   outcome: Outcome;
@@ -71,8 +95,10 @@ export class Machine {
   private fault: Extract<Outcome, { kind: 'signaled' }> | undefined;
   private faultAddress: number | undefined;
   private faultEip: number | undefined;
-  private pendingRdtsc = -1;
   private readonly rdtscSites = new Set<number>();
+  private released = false;
+  /** An error thrown inside a callback from the engine: the guest is stopped, and run() rethrows it. */
+  private callbackError: unknown;
   readonly entry: number;
   readonly esp: number;
 
@@ -96,11 +122,44 @@ export class Machine {
     if (!o.kernel) {
       this.kernel.brkStart = this.kernel.brk = this.program.brk;
       for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
+      setKernelStepLimit(this.kernel, o.maxKernelSteps ?? LIMITS.kernelSteps.default);
     }
     const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
-    this.hooks = new BoundaryHooks(this.uc, (a, s) => this.decodeBlock(a, s).length, (n) => this.onInterrupt(n), limit);
-    this.uc.hookMemInvalid((_type, address) => this.onBadAccess(Number(address)));
-    this.hookRdtsc(file);
+    try {
+      this.hooks = new BoundaryHooks(this.uc, (a, s) => this.guard(() => this.decodeForHelper(a, s), { insns: 1 }),
+        (n) => this.guard(() => this.onInterrupt(n), undefined), limit);
+    } catch (err) {
+      this.uc.close();
+      throw err;
+    }
+    try {
+      this.uc.hookMemInvalid((_type, address) => this.onBadAccess(Number(address)));
+      this.hookRdtsc(file);
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs a callback from the engine: an error must not unwind through Unicorn's frames,
+   * so it is kept, the guest is stopped, and run() rethrows it once the engine returns.
+   */
+  private guard<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.callbackError ??= err;
+      this.uc.emuStop();
+      return fallback;
+    }
+  }
+
+  /** What the helper needs of a new block: its instruction count and the first that traps. */
+  private decodeForHelper(address: number, size: number): { insns: number; trap?: number } {
+    const insns = this.decodeBlock(address, size);
+    const trap = insns.findIndex((i) => trapOf(i) !== undefined);
+    return { insns: insns.length, trap: trap < 0 ? undefined : trap };
   }
 
   /** Instructions of a translated block, decoded once. */
@@ -152,28 +211,20 @@ export class Machine {
   }
 
   /**
-   * rdtsc reads the simulated cycle counter. Unicorn cannot hook the instruction itself,
-   * so each rdtsc found by a linear sweep of the executable segments gets two code
-   * hooks: one on the rdtsc marks it as running, one on the next instruction overwrites
-   * edx:eax. Code hooks exist only where rdtsc does: any code hook slows Unicorn down.
+   * rdtsc reads the simulated cycle counter. Unicorn 2.0 cannot hook the instruction
+   * itself, so the rdtsc sites found by a linear sweep of the executable segments go to
+   * the native helper, which watches them with a few code hooks in C (code hooks exist
+   * only around rdtsc: any code hook slows Unicorn down) and calls back here once per
+   * executed rdtsc, after it, to overwrite edx:eax.
    */
   private hookRdtsc(file: Uint8Array): void {
     const images = [{ image: this.image, bytes: file, bias: this.program.bias }];
     if (this.program.interp) images.push({ image: this.program.interp.image, bytes: this.program.interp.bytes, bias: this.program.interp.base });
     for (const { image, bytes, bias } of images) for (const s of image.segments) {
       if (!(s.flags & PF_X)) continue;
-      for (const at of findRdtsc(this.dis, bytes.subarray(s.offset, s.offset + s.filesz), s.vaddr + bias)) {
-        this.rdtscSites.add(at);
-        this.uc.hookCode(at, at, () => { this.pendingRdtsc = at + 2; });
-        this.uc.hookCode(at + 2, at + 2, () => {
-          if (this.pendingRdtsc !== at + 2) return;
-          this.pendingRdtsc = -1;
-          const tsc = this.kernel.rdtsc(this.executedBefore(at + 2));
-          this.uc.regWrite(X86_REG.EAX, tsc % 2 ** 32);
-          this.uc.regWrite(X86_REG.EDX, Math.floor(tsc / 2 ** 32));
-        });
-      }
+      for (const at of findRdtsc(this.dis, bytes.subarray(s.offset, s.offset + s.filesz), s.vaddr + bias)) this.rdtscSites.add(at);
     }
+    this.hooks.hookRdtsc([...this.rdtscSites], (after) => this.guard(() => this.kernel.rdtsc(this.executedBefore(after)), 0));
   }
 
   private userRegs(): UserRegs {
@@ -193,19 +244,31 @@ export class Machine {
       return;
     }
     const eip = this.hooks.regs[REG_INDEX.eip];
-    // Software interrupts leave eip after the instruction; faults leave it on it.
-    const two = this.mem.read(eip - 2, 2), one = this.mem.read(eip - 1, 1);
-    let at = eip;
-    if (two && two[0] === 0xcd && two[1] === intno) at = eip - 2;
-    else if (intno === 3 && one && one[0] === 0xcc) at = eip - 1;
+    // A software interrupt is the last instruction of its block and leaves eip after
+    // itself; an exception leaves eip on the instruction that raised it.
+    const b = this.hooks.block;
+    const insns = this.decodeBlock(b.address, b.size);
+    const last = insns[insns.length - 1];
+    if (last && last.address + last.size === eip && /^(int|int1|int3|into)$/.test(last.mnemonic)) {
+      // Linux's user-callable gates are 3 (int3, SIGTRAP), 4 (into) and 0x80; int1 is a
+      // debug trap. Any other `int n` is a general protection fault: SIGSEGV (as qemu-i386).
+      const [signal, why] =
+        intno === 3 ? ['SIGTRAP', 'breakpoint (int3)'] :
+        last.mnemonic === 'int1' ? ['SIGTRAP', 'debug trap (int1)'] :
+        last.mnemonic === 'into' ? ['SIGSEGV', 'overflow (into)'] :
+        ['SIGSEGV', `general protection fault: int 0x${intno.toString(16)} is not a gate user code may call`];
+      return this.stopWithSignal(signal, last.address, why);
+    }
     const [signal, why] =
       intno === 0 ? ['SIGFPE', 'divide error'] :
-      intno === 1 || intno === 3 ? ['SIGTRAP', intno === 3 ? 'breakpoint (int3)' : 'debug trap'] :
+      intno === 1 ? ['SIGTRAP', 'debug trap'] :
       intno === 6 ? ['SIGILL', 'invalid opcode'] :
+      intno === 16 || intno === 19 ? ['SIGFPE', 'floating-point exception'] :
+      intno === 11 || intno === 12 || intno === 17 ? ['SIGBUS', intno === 17 ? 'alignment check' : 'segment fault'] :
       intno === 14 ? ['SIGSEGV', 'page fault'] :
       intno === 13 ? ['SIGSEGV', 'general protection fault'] :
-      ['SIGSEGV', `interrupt 0x${intno.toString(16)} is not a system call gate`];
-    this.stopWithSignal(signal, at, why);
+      ['SIGSEGV', `exception ${intno}`];
+    this.stopWithSignal(signal, eip, why);
   }
 
   private onBadAccess(address: number): boolean {
@@ -220,15 +283,34 @@ export class Machine {
     this.uc.emuStop();
   }
 
-  /** Runs the guest and every process it starts to the end (emulator/procs.ts schedules them). */
+  /** Runs the guest and every process it starts to the end (emulator/procs.ts schedules them and releases every machine). */
   run(): RunResult {
     return runProcesses(this);
   }
 
   /**
+   * Frees every native resource of this machine; safe to call twice. The guest's files
+   * belong to its process, which closes them when it ends (kernel-model/sched.ts).
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    try {
+      this.hooks?.release();
+    } finally {
+      this.uc.close();
+    }
+  }
+
+  /** release(), under the name the process loop uses. */
+  close(): void {
+    this.release();
+  }
+
+  /**
    * Runs this process until the kernel asks for a switch (a block, an exit, an exec, a
-   * signal, the quantum) or the guest faults or passes the instruction limit; returns
-   * the fault or the limit, or undefined when the kernel stopped it.
+   * signal, the quantum) or the guest faults or passes a limit; returns the fault or the
+   * limit, or undefined when the kernel stopped it.
    */
   runSlice(): Outcome | undefined {
     this.fault = undefined;
@@ -241,28 +323,63 @@ export class Machine {
     } else {
       begin = this.uc.regRead(X86_REG.EIP);
     }
-    const err = this.uc.emuStart(begin, 0xffffffff);
-    if (!this.kernel.exited && !this.kernel.reschedule && !this.fault && err !== UC_ERR.OK) {
+    let err = this.uc.emuStart(begin, STOP_PC);
+    let limited = false;
+    let counted = false; // the instruction count is already exact
+    const stopped = () => this.kernel.exited || this.kernel.reschedule || this.fault !== undefined || this.callbackError !== undefined;
+    // The helper stopped the guest in front of a block that passes the instruction
+    // limit or holds an instruction that traps: run exactly the instructions before
+    // that point, then end the guest there.
+    const stop = this.hooks.stop;
+    if (err === UC_ERR.OK && !stopped() && stop.why !== STOP.NONE) {
+      const before = this.hooks.instructions; // the stopped block is not counted yet
+      const block = this.hooks.block;
+      if (stop.blockLeft > 0) {
+        this.hooks.partial = true;
+        // uc_emu_start counts instructions only in blocks translated for that run.
+        this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, block.address + block.size));
+        this.uc.regWrite(X86_REG.EIP, stop.pc);
+        err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
+        this.hooks.partial = false;
+      }
+      if (err === UC_ERR.OK && !stopped()) {
+        this.hooks.instructions = before + stop.blockLeft;
+        if (stop.why === STOP.LIMIT) {
+          limited = true;
+        } else {
+          const at = this.decodeBlock(block.address, block.size).find((i) => trapOf(i) !== undefined);
+          if (at) {
+            const [signal, why] = trapOf(at)!;
+            this.stopWithSignal(signal, at.address, why);
+            counted = true;
+          }
+        }
+      }
+    }
+    if (this.hooks.failed) throw new Error('the native helper ran out of memory');
+    let limitName: string | undefined;
+    if (this.callbackError instanceof LimitExceeded) {
+      limited = true;
+      limitName = this.callbackError.limit.name;
+    } else if (this.callbackError !== undefined) {
+      throw this.callbackError;
+    }
+    if (!limited && !this.kernel.exited && !this.kernel.reschedule && !this.fault && err !== UC_ERR.OK) {
       // Without a handler the process dies here: the probes that find the faulting
       // instruction run unhooked, as they must to be exact. With one it lives on, hooked.
-      if (this.kernel.proc.task.actions[SIGNALS.SIGSEGV].handler <= 1 && this.kernel.proc.task.actions[SIGNALS.SIGBUS ?? 7].handler <= 1) this.hooks.detach();
+      const acts = this.kernel.proc.task.actions;
+      if (acts[SIGNALS.SIGSEGV].handler <= 1 && acts[SIGNALS.SIGBUS].handler <= 1) this.hooks.detach();
       this.classifyError(err);
     }
     const fault = this.fault as Extract<Outcome, { kind: 'signaled' }> | undefined;
     if (fault) {
-      this.hooks.instructions = this.executedBefore(fault.eip);
+      if (!counted) this.hooks.instructions = this.executedBefore(fault.eip);
       return fault;
     }
-    if (this.hooks.limitHit) return { kind: 'limit', instructions: this.kernel.ledger.instructions };
+    if (limited) return limitName ? { kind: 'limit', instructions: this.kernel.ledger.instructions, limit: limitName } : { kind: 'limit', instructions: this.kernel.ledger.instructions };
     if (this.kernel.exited || this.kernel.reschedule) return undefined;
+    if (this.uc.regRead(X86_REG.EIP) === STOP_PC) return { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     return { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
-  }
-
-  /** Frees the engine and the helper; the machine must not run again. */
-  close(): void {
-    this.hooks.detach();
-    this.hooks.release();
-    this.uc.close();
   }
 
   /**
@@ -409,7 +526,10 @@ export async function runGuest(file: Uint8Array, name: string, o: RunOptions): P
 export function describeOutcome(o: Outcome): string {
   switch (o.kind) {
     case 'exited': return `exited with status ${o.status}`;
-    case 'limit': return `stopped after ${o.instructions} instructions: the instruction limit was reached (raise it with --max-instructions)`;
+    case 'limit': {
+      const l = Object.values(LIMITS).find((x) => x.name === (o.limit ?? LIMITS.instructions.name));
+      return `stopped after ${o.instructions} instructions: the ${l?.name ?? o.limit} limit was reached${l && 'option' in l ? ` (raise it with ${l.option})` : ''}`;
+    }
     case 'signaled': {
       const addr = o.address !== undefined ? ` address 0x${o.address.toString(16)}` : '';
       const insn = o.instruction ? ` (${o.instruction})` : '';

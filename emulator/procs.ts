@@ -163,7 +163,7 @@ export function runProcesses(first: Machine): RunResult {
           p.cpu!.setRegs(p.pendingRegs);
           p.pendingRegs = undefined;
         }
-        if (stop?.kind === 'limit') { outcome = stop; break; }
+        if (stop?.kind === 'limit') { outcome = { ...stop, instructions: k.ledger.instructions }; break; }
         if (k.ledger.instructions > maxInstructions) { outcome = { kind: 'limit', instructions: k.ledger.instructions }; break; }
         if (stop?.kind === 'signaled') fault(k, p, stop, faults, host.machines.get(p)!);
         if (p.exitStatus !== undefined && p.alive) exitProcess(k, p, exitedStatus(p.exitStatus));

@@ -1,6 +1,23 @@
 // A typed koffi binding to Debian's libunicorn2: only the calls syscluster uses.
-// Every failing call throws UnicornError carrying uc_strerror's text.
-import koffi from 'koffi';
+// Every failing call throws UnicornError carrying uc_strerror's text. Nothing native is
+// loaded at import: koffi and the library are loaded on first use, so that commands
+// that never run a guest (step on a dump, profile, syscalls, --help) work without them.
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
+import { UserError } from '../kernel-model/limits.js';
+
+const require = createRequire(import.meta.url);
+let koffiModule: typeof Koffi | undefined;
+/** koffi, loaded on first use. */
+export function koffi(): typeof Koffi {
+  return (koffiModule ??= require('koffi') as typeof Koffi);
+}
+
+/** The library name dlopen looks for (SYSCLUSTER_LIBUNICORN overrides it, e.g. to test without it). */
+export const LIBUNICORN = process.env.SYSCLUSTER_LIBUNICORN || 'libunicorn.so.2';
+
+/** Unicorn or a native part could not be loaded: a set-up problem, not a bug. */
+export class NativeUnavailable extends UserError {}
 
 export const UC_ARCH_X86 = 4;
 export const UC_MODE_32 = 1 << 2;
@@ -43,20 +60,20 @@ export class UnicornError extends Error {
   }
 }
 
-const lib = (() => {
+function loadApi() {
+  const k = koffi();
+  let lib: ReturnType<typeof k.load>;
   try {
-    return koffi.load('libunicorn.so.2');
+    lib = k.load(LIBUNICORN);
   } catch {
-    throw new Error('cannot load libunicorn.so.2: install Debian\'s libunicorn2 (run ./setup.sh)');
+    throw new NativeUnavailable(`cannot load ${LIBUNICORN}: install Debian's libunicorn2 (run ./setup.sh)`);
   }
-})();
-
-koffi.opaque('uc_engine');
-export const CodeHook = koffi.proto('void sc_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)');
-export const MemHook = koffi.proto(
-  'bool sc_mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user)');
-
-const api = {
+  k.opaque('uc_engine');
+  const CodeHook = k.proto('void sc_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)');
+  const MemHook = k.proto(
+    'bool sc_mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user)');
+  return {
+  CodeHook, MemHook,
   open: lib.func('int uc_open(int arch, int mode, _Out_ uc_engine **uc)'),
   close: lib.func('int uc_close(uc_engine *uc)'),
   strerror: lib.func('const char *uc_strerror(int code)'),
@@ -74,14 +91,21 @@ const api = {
   hookAddCode: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_code_hook *cb, void *user, uint64_t begin, uint64_t end)'),
   hookAddMem: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_mem_hook *cb, void *user, uint64_t begin, uint64_t end)'),
   hookDel: lib.func('int uc_hook_del(uc_engine *uc, size_t hh)'),
-};
+  };
+}
+
+let loaded: ReturnType<typeof loadApi> | undefined;
+/** The bound calls, loading koffi and libunicorn on first use. */
+function unicorn(): ReturnType<typeof loadApi> {
+  return (loaded ??= loadApi());
+}
 
 function check(call: string, code: number): void {
-  if (code !== UC_ERR.OK) throw new UnicornError(call, code, api.strerror(code) as string);
+  if (code !== UC_ERR.OK) throw new UnicornError(call, code, unicorn().strerror(code) as string);
 }
 
 export function errorText(code: number): string {
-  return api.strerror(code) as string;
+  return unicorn().strerror(code) as string;
 }
 
 /** One Unicorn engine in 32-bit x86 mode. */
@@ -90,47 +114,52 @@ export class Unicorn {
   private readonly scratch = new Uint32Array(1);
   private readonly registered: unknown[] = [];
 
+  private closed = false;
+
   constructor() {
     const out = [null];
-    check('uc_open', api.open(UC_ARCH_X86, UC_MODE_32, out) as number);
+    check('uc_open', unicorn().open(UC_ARCH_X86, UC_MODE_32, out) as number);
     this.handle = out[0];
   }
 
+  /** Closes the engine and unregisters its callbacks; safe to call twice. */
   close(): void {
-    for (const cb of this.registered) koffi.unregister(cb as never);
+    if (this.closed) return;
+    this.closed = true;
+    unicorn().close(this.handle);
+    for (const cb of this.registered) koffi().unregister(cb as never);
     this.registered.length = 0;
-    api.close(this.handle);
   }
 
   memMap(address: number, size: number, perms: number): void {
-    check('uc_mem_map', api.memMap(this.handle, address, size, perms) as number);
+    check('uc_mem_map', unicorn().memMap(this.handle, address, size, perms) as number);
   }
 
   memUnmap(address: number, size: number): void {
-    check('uc_mem_unmap', api.memUnmap(this.handle, address, size) as number);
+    check('uc_mem_unmap', unicorn().memUnmap(this.handle, address, size) as number);
   }
 
   memProtect(address: number, size: number, perms: number): void {
-    check('uc_mem_protect', api.memProtect(this.handle, address, size, perms) as number);
+    check('uc_mem_protect', unicorn().memProtect(this.handle, address, size, perms) as number);
   }
 
   /** Reads into `into`; returns the Unicorn error code (0 on success). */
   memReadInto(address: number, into: Uint8Array): number {
-    return api.memRead(this.handle, address, into, into.length) as number;
+    return unicorn().memRead(this.handle, address, into, into.length) as number;
   }
 
   memWrite(address: number, bytes: Uint8Array): number {
-    return api.memWrite(this.handle, address, bytes, bytes.length) as number;
+    return unicorn().memWrite(this.handle, address, bytes, bytes.length) as number;
   }
 
   regRead(reg: number): number {
-    check('uc_reg_read', api.regRead(this.handle, reg, this.scratch) as number);
+    check('uc_reg_read', unicorn().regRead(this.handle, reg, this.scratch) as number);
     return this.scratch[0];
   }
 
   regWrite(reg: number, value: number): void {
     this.scratch[0] = value >>> 0;
-    check('uc_reg_write', api.regWrite(this.handle, reg, this.scratch) as number);
+    check('uc_reg_write', unicorn().regWrite(this.handle, reg, this.scratch) as number);
   }
 
   /** Loads GDTR or LDTR (a uc_x86_mmr: selector, base, limit, flags). */
@@ -141,34 +170,34 @@ export class Unicorn {
     dv.setBigUint64(8, BigInt(m.base), true);
     dv.setUint32(16, m.limit >>> 0, true);
     dv.setUint32(20, (m.flags ?? 0) >>> 0, true);
-    check('uc_reg_write', api.regWriteBytes(this.handle, reg, b) as number);
+    check('uc_reg_write', unicorn().regWriteBytes(this.handle, reg, b) as number);
   }
 
   /** Runs from `begin` (at most `count` instructions when given); returns the error code that ended the run. */
   emuStart(begin: number, until: number, count = 0): number {
-    return api.emuStart(this.handle, begin, until, 0, count) as number;
+    return unicorn().emuStart(this.handle, begin, until, 0, count) as number;
   }
 
   emuStop(): void {
-    api.emuStop(this.handle);
+    unicorn().emuStop(this.handle);
   }
 
   hookCode(begin: number, end: number, fn: (address: bigint, size: number) => void): number {
-    const cb = koffi.register((_uc: unknown, address: bigint, size: number) => fn(address, size),
-      koffi.pointer(CodeHook));
+    const cb = koffi().register((_uc: unknown, address: bigint, size: number) => fn(address, size),
+      koffi().pointer(unicorn().CodeHook));
     this.registered.push(cb);
     const out = [0];
-    check('uc_hook_add', api.hookAddCode(this.handle, out, UC_HOOK.CODE, cb, null, begin, end) as number);
+    check('uc_hook_add', unicorn().hookAddCode(this.handle, out, UC_HOOK.CODE, cb, null, begin, end) as number);
     return out[0];
   }
 
   hookMemInvalid(fn: (type: number, address: bigint, size: number) => boolean): number {
-    const cb = koffi.register(
+    const cb = koffi().register(
       (_uc: unknown, type: number, address: bigint, size: number) => fn(type, address, size),
-      koffi.pointer(MemHook));
+      koffi().pointer(unicorn().MemHook));
     this.registered.push(cb);
     const out = [0];
-    check('uc_hook_add', api.hookAddMem(this.handle, out, UC_HOOK.MEM_INVALID, cb, null, 1, 0) as number);
+    check('uc_hook_add', unicorn().hookAddMem(this.handle, out, UC_HOOK.MEM_INVALID, cb, null, 1, 0) as number);
     return out[0];
   }
 

@@ -32,8 +32,7 @@ export function syscallArgs(regs: PtRegs): number[] {
 
 /** Trap + SAVE_ALL: charge the entry and snapshot the frame. */
 export function enter(ledger: Ledger, profile: PlatformProfile, user: UserRegs): { regs: PtRegs; cycles: number } {
-  const cycles = entryCycles(profile);
-  ledger.entry += cycles;
+  const cycles = ledger.charge('entry', entryCycles(profile));
   ledger.crossings++;
   const regs: PtRegs = {
     ebx: user.ebx, ecx: user.ecx, edx: user.edx, esi: user.esi, edi: user.edi, ebp: user.ebp,
@@ -43,10 +42,12 @@ export function enter(ledger: Ledger, profile: PlatformProfile, user: UserRegs):
   return { regs, cycles };
 }
 
-/** RESTORE_ALL + iret: charge the exit; the result goes back in eax. */
-export function exit(ledger: Ledger, profile: PlatformProfile, regs: PtRegs, result: number): number {
-  const cycles = exitCycles(profile);
-  ledger.exit += cycles;
+/**
+ * RESTORE_ALL + iret: charge the exit; the result goes back in eax. A call that does not
+ * return (exit, exit_group, or a batch that ran one) never reaches RESTORE_ALL: pass
+ * `returns` false and nothing is charged.
+ */
+export function exit(ledger: Ledger, profile: PlatformProfile, regs: PtRegs, result: number, returns = true): number {
   regs.eax = result | 0;
-  return cycles;
+  return returns ? ledger.charge('exit', exitCycles(profile)) : 0;
 }

@@ -112,7 +112,23 @@ export function blockedMicros(p: PlatformProfile, micros: number, nowMicros: num
   return wake - nowMicros;
 }
 
-/** The running account of one guest run. */
+/**
+ * Cycle constants are kept to a thousandth of a cycle: the ledger accumulates charges in
+ * milli-cycles, whole numbers, so a sum never drifts (0.1 + 0.2 is exact here).
+ */
+export const MILLI_PER_CYCLE = 1000;
+const milli = (cycles: number) => Math.round(cycles * MILLI_PER_CYCLE);
+
+export type LedgerPart = 'user' | 'entry' | 'dispatch' | 'handler' | 'exit' | 'switchCycles';
+
+/**
+ * The running account of one guest run. Charges may be fractional (1.5 cycles a byte,
+ * 0.4 a user instruction); the ledger adds them exactly and rounds once, as a cycle
+ * counter does: the counter shows the whole cycles of the exact sum, and each charge is
+ * credited with the whole cycles the counter moved while it was made. So every part is
+ * a whole number and the parts add up to the total, in any printout of the ledger or of
+ * a crossing.
+ */
 export class Ledger {
   userCycles = 0;
   entry = 0;
@@ -126,11 +142,38 @@ export class Ledger {
   /** Context switches into the process (or processes) this ledger covers, and their cost. */
   switches = 0;
   switchCycles = 0;
+  /** The exact sum of every charge, in milli-cycles. */
+  private exactMilli = 0;
+  /** The exact user work charged so far, in milli-cycles. */
+  private userMilli = 0;
+
+  /** Adds `cycles` to one part; returns the whole cycles the counter moved. */
+  charge(part: LedgerPart, cycles: number): number {
+    return this.add(part, milli(cycles));
+  }
+
+  /** Brings user work up to `cycles` in all (user work is counted, not charged piecemeal). */
+  setUser(cycles: number): number {
+    const target = milli(cycles);
+    const moved = this.add('user', target - this.userMilli);
+    this.userMilli = target;
+    return moved;
+  }
+
+  private add(part: LedgerPart, m: number): number {
+    const before = Math.floor(this.exactMilli / MILLI_PER_CYCLE);
+    this.exactMilli += m;
+    const whole = Math.floor(this.exactMilli / MILLI_PER_CYCLE) - before;
+    if (part === 'user') this.userCycles += whole;
+    else this[part] += whole;
+    return whole;
+  }
 
   get kernelCycles(): number {
     return this.entry + this.dispatch + this.handler + this.exit + this.switchCycles;
   }
 
+  /** Whole cycles: the exact sum, rounded down once. Always the sum of the parts. */
   get totalCycles(): number {
     return this.userCycles + this.kernelCycles;
   }

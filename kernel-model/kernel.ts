@@ -15,6 +15,10 @@ import { SegmentState, type DescriptorTables } from './sys/tls.js';
 import { Task } from './task.js';
 import { Process, type ProcessHost, type SigInfo } from './process.js';
 import { WouldBlock } from './pipe.js';
+import { LIMITS, LimitExceeded } from './limits.js';
+
+/** Calls whose positive result is bytes written: counted against --max-write-bytes. */
+const WRITE_CALLS = new Set(['write', 'writev', 'pwrite64', 'pwritev', 'sendfile', 'sendfile64']);
 
 /** One syscall as dispatched (a plain call, or a sub-call of a batch). */
 export interface SyscallRecord {
@@ -84,6 +88,8 @@ export interface KernelOptions {
   seed?: number;
   /** The CPU's descriptor tables (set_thread_area, modify_ldt); absent, only the kernel's copy changes. */
   descriptors?: DescriptorTables;
+  /** Bytes the guest may write with write-family calls in the whole run (LIMITS.writeBytes). */
+  maxWriteBytes?: number;
   /** uname's nodename (--nodename). */
   nodename?: string;
   /** The guest's argv: argv[0] names the task (prctl PR_GET_NAME). */
@@ -151,6 +157,9 @@ export class Kernel {
   private depth = 0;
   private seq = 0;
   private rdtscs = 0;
+  /** Bytes written by write-family calls so far, and the run's limit (--max-write-bytes). */
+  written = 0;
+  private readonly maxWriteBytes: number;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -170,6 +179,7 @@ export class Kernel {
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
+    this.maxWriteBytes = o.maxWriteBytes ?? LIMITS.writeBytes.default;
   }
 
   // The running process's state, as the handlers see it.
@@ -207,7 +217,7 @@ export class Kernel {
     if (p !== this.lastRun) {
       const cycles = this.profile.context_switch_cycles ?? 0;
       this.ledger.switches++;
-      this.ledger.switchCycles += cycles;
+      this.ledger.charge('switchCycles', cycles);
       p.switchesIn++;
     }
     this.lastRun = p;
@@ -231,7 +241,7 @@ export class Kernel {
     const all = this.retired + instructions - this.sliceStart;
     this.ledger.instructions = all;
     const traps = this.ledger.crossings + (trapping ? 1 : 0);
-    this.ledger.userCycles = userCycles(this.profile, all - traps, this.rdtscs);
+    this.ledger.setUser(userCycles(this.profile, all - traps, this.rdtscs));
   }
 
   /** The guest's rdtsc: the cycle counter once this rdtsc has completed. */
@@ -243,7 +253,7 @@ export class Kernel {
 
   /** The cycle counter (what rdtsc reads). Blocked time does not advance it. */
   cycles(): number {
-    return Math.floor(this.ledger.totalCycles);
+    return this.ledger.totalCycles;
   }
 
   /** The simulated wall clock, in microseconds since the epoch. */
@@ -282,7 +292,7 @@ export class Kernel {
     }
     p.instructionsAtLastCrossing = own;
     if (this.multiprocess && instructions - this.sliceStart >= this.quantum) this.preempt = this.reschedule = true;
-    const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result);
+    const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result, !this.exited);
     this.seq++;
     if (this.tracers.length > 0) { // the record is for tracers: untraced runs skip building it
       const rec: CrossingRecord = {
@@ -301,8 +311,7 @@ export class Kernel {
    */
   dispatch(nr: number, args: number[], discount = 0): SyscallRecord {
     const spec = this.personality.table.get(nr);
-    const dispatchCycles = this.profile.dispatch_cycles;
-    this.ledger.dispatch += dispatchCycles;
+    const dispatchCycles = this.ledger.charge('dispatch', this.profile.dispatch_cycles);
     this.ledger.syscalls++;
     const rec: SyscallRecord = {
       nr, name: spec?.name ?? this.personality.nameOf(nr), args, result: 0, depth: this.depth, dispatchCycles,
@@ -339,8 +348,11 @@ export class Kernel {
       const base = spec.support === 'unimplemented' ? 0
         : spec.family === 'batch' ? copyCycles(this.profile, rec.bytesIn, rec.bytesOut)
         : Math.max(0, handlerCycles(this.profile, spec.name, rec.bytesIn, rec.bytesOut) - discount);
-      rec.handlerCycles += base;
-      this.ledger.handler += base;
+      rec.handlerCycles += this.ledger.charge('handler', base);
+      if (rec.result > 0 && WRITE_CALLS.has(spec.name)) {
+        this.written += rec.result;
+        if (this.written > this.maxWriteBytes) throw new LimitExceeded(LIMITS.writeBytes, this.maxWriteBytes);
+      }
     }
     for (const t of this.tracers) t.syscall?.(rec, this);
     return rec;
@@ -355,8 +367,8 @@ export class Kernel {
 
   /** Kernel work inside a handler that happens before the handler's base cost (e.g. its own rdtscl). */
   work(cycles: number): void {
-    if (this.current) this.current.handlerCycles += cycles;
-    this.ledger.handler += cycles;
+    const whole = this.ledger.charge('handler', cycles);
+    if (this.current) this.current.handlerCycles += whole;
   }
 
   /** The calling thread sleeps: the clock advances, the cycle counter does not. */

@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlatformProfile } from './cost.js';
+import { MILLI_PER_CYCLE, type PlatformProfile } from './cost.js';
+import { UserError } from './limits.js';
 
-export class ProfileError extends Error {}
+export class ProfileError extends UserError {}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/kernel-model → the repository's platforms/ folder. */
@@ -25,6 +26,9 @@ const NUMERIC_FIELDS = [
   'specialized.base_cycles', 'specialized.inlined_step_saving_cycles', 'batch.warm_step_saving_cycles', 'timer.hz',
 ];
 
+/** The ledger counts in thousandths of a cycle (cost.ts, MILLI_PER_CYCLE): constants must fit. */
+const wholeMilli = (v: number) => Math.abs(v * MILLI_PER_CYCLE - Math.round(v * MILLI_PER_CYCLE)) < 1e-6;
+
 function at(obj: unknown, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
@@ -41,6 +45,7 @@ export function validateProfile(raw: unknown, where: string, knownCalls: Set<str
     if (v === undefined) fail(f, 'is missing');
     if (typeof v !== 'number' || !Number.isFinite(v)) fail(f, `must be a number, not ${JSON.stringify(v)}`);
     if ((v as number) < 0) fail(f, `must not be negative (${v})`);
+    if (f !== 'clock_mhz' && f !== 'timer.hz' && !wholeMilli(v as number)) fail(f, `must be a whole number of thousandths of a cycle (${v})`);
   }
   const ctx = at(raw, 'context_switch_cycles');
   if (ctx !== undefined && (typeof ctx !== 'number' || !Number.isFinite(ctx) || ctx < 0)) fail('context_switch_cycles', `must be a non-negative number, not ${JSON.stringify(ctx)}`);
@@ -52,6 +57,7 @@ export function validateProfile(raw: unknown, where: string, knownCalls: Set<str
     if (name !== 'default' && !knownCalls.has(name)) fail(`handler_cycles.${name}`, 'names no known syscall');
     if (typeof v !== 'number' || !Number.isFinite(v)) fail(`handler_cycles.${name}`, `must be a number, not ${JSON.stringify(v)}`);
     if ((v as number) < 0) fail(`handler_cycles.${name}`, `must not be negative (${v})`);
+    if (!wholeMilli(v as number)) fail(`handler_cycles.${name}`, `must be a whole number of thousandths of a cycle (${v})`);
   }
   if (typeof (handlers as Record<string, unknown>).default !== 'number') fail('handler_cycles.default', 'is missing');
   const sources = at(raw, 'sources');

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYSCALL_ARG_REGS } from './boundary.js';
+import { LIMITS, UserError } from './limits.js';
 
 export type ArgSource = { param: string } | { const: number } | { result: number };
 
@@ -27,10 +28,10 @@ export interface SpecializedDef {
   returns: { result: number } | { total: number };
 }
 
-export class SpecializedError extends Error {}
+export class SpecializedError extends UserError {}
 
 /** A looped call returns early, with what it has done, after this many iterations. */
-export const MAX_LOOP_ITERATIONS = 1 << 20;
+export const MAX_LOOP_ITERATIONS = LIMITS.loopIterations.default;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BUILTIN_SPECIALIZED = path.resolve(here, '../../specialized/builtin.json');

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { E } from '../kernel-model/errno.js';
 import { TraceError, scanDump, type Trace, type TraceFooter, type TraceHeader } from '../trace/dump.js';
 import { forEachLine, LineTooLong, type Source } from '../trace/lines.js';
+import { UserError } from '../kernel-model/limits.js';
 
 export interface CallEvent {
   pid: number;
@@ -52,7 +53,7 @@ export interface EventLog extends SourceSummary {
 /** How many unparsed lines are kept to show; the rest are only counted. */
 const UNPARSED_KEPT = 100;
 
-export class InputError extends Error {}
+export class InputError extends UserError {}
 
 /** Splits `a, "b, c", {d, e}` at top-level commas. */
 export function splitArgs(s: string): string[] {

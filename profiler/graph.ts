@@ -6,6 +6,7 @@
 import { clusterSavingCycles, type PlatformProfile } from '../kernel-model/cost.js';
 import { PLAIN_ARGS } from '../kernel-model/table.js';
 import type { CallEvent } from './events.js';
+import { UserError } from '../kernel-model/limits.js';
 
 /** Argument names by call, for `--args read:fd`: the model's table, plus common Linux calls. */
 const ARG_NAMES = new Map<string, string[]>([
@@ -17,7 +18,7 @@ const ARG_NAMES = new Map<string, string[]>([
   }),
 ]);
 
-export class ProfileInputError extends Error {}
+export class ProfileInputError extends UserError {}
 
 /** `--args read:fd,write:2`: which arguments make part of a node's identity. */
 export function parseArgSelection(spec: string[]): Map<string, number[]> {

@@ -6,7 +6,7 @@ import { behaviourDiffers, copyJobs, copyResult } from './copy.js';
 import type { Job, JobResult } from './jobs.js';
 import { mpegJobs, mpegResult } from './mpeg.js';
 import { runJobs, type Progress, type Schedule } from './pool.js';
-import type { ScenarioResult } from './report.js';
+import { calibratedTo, ours, type ScenarioResult } from './report.js';
 
 import type { ScenarioName } from './names.js';
 export { SCENARIO_NAMES, type ScenarioName } from './names.js';
@@ -48,6 +48,8 @@ export function acrossPlatforms(results: ScenarioResult[], profiles: PlatformPro
   return {
     scenario: 'copy, side by side', platform: copies.map((r) => r.platform).join(', '), checks: [],
     tables: [{ id: 'platforms', title: 'Clustering on each platform (copy of 925K, block size 4096, savings in percent)',
-      columns: ['platform', 'crossing cycles', 'MHz', 'write_read', 'looped', 'multi-call 240'], rows }],
+      columns: ['platform', 'crossing cycles', 'MHz', 'write_read', 'looped', 'multi-call 240'], rows,
+      provenance: copies.map((r) => [null, ours(calibratedTo(r.platform, 'table1')), null,
+        ours(calibratedTo(r.platform, 'table3')), ours(calibratedTo(r.platform, 'table3')), 'predicted']) }],
   };
 }

@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { controlScenario } from '../scenarios/control.js';
 import { paperTables } from '../scenarios/guests.js';
+import { resultText } from '../scenarios/report.js';
 import { profile } from './helpers.js';
 
 const test = suite('control scenario');
@@ -34,6 +35,29 @@ test('page-table isolation makes the crossing dearer by two CR3 writes', async (
   const exit = (r: typeof plain) => r.tables[0].rows[0][3] as number;
   assert.is(entry(pti) - entry(plain), 100);
   assert.is(exit(pti) - exit(plain), 100);
+});
+
+test('every cell says where it comes from; fast profiles show Table 2 to the nanosecond', async () => {
+  const laptop = await controlScenario(profile('p2-266'));
+  const pti = await controlScenario(profile('modern-x86-pti'));
+  for (const r of [laptop, pti]) {
+    for (const t of r.tables) {
+      assert.ok(t.provenance, `${t.id} has provenance`);
+      assert.equal(t.provenance!.map((row) => row.length), t.rows.map((row) => row.length), `${t.id}: one entry per cell`);
+    }
+  }
+  const t2 = (r: typeof laptop) => r.tables.find((t) => t.id === 'table2')!;
+  assert.equal(t2(laptop).provenance![0].slice(1), ['calibrated', 'calibrated', 'calibrated', 'calibrated', 'calibrated']);
+  assert.equal(t2(laptop).provenance![1].slice(1), ['paper', 'paper', 'paper', 'paper', 'paper']);
+  assert.equal(t2(pti).provenance![0].slice(1), ['predicted', 'predicted', 'predicted', 'predicted', 'predicted']);
+  // The laptop's getpid interval is the paper's whole 12 us (the fit makes it so); on the
+  // modern profile the guest's whole microseconds read 0, the exact row does not.
+  assert.is(t2(laptop).rows[2][1], 12);
+  const getpid = t2(pti).rows[2][1] as number;
+  assert.is(t2(pti).rows[0][1], 0);
+  assert.ok(getpid > 0.1 && getpid < 1, `getpid on modern-x86-pti: ${getpid} us`);
+  assert.match(resultText(pti), /every figure of ours here is predicted by the model/);
+  assert.match(resultText(laptop), /140\*/);
 });
 
 test.run();

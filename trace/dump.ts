@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { PT_REGS_ORDER } from '../kernel-model/boundary.js';
 import { decodeArgs } from './strace.js';
 import { BufferedWriter, LineTooLong, MAX_LINE, forEachLine, lastLine, type Source } from './lines.js';
+import { UserError } from '../kernel-model/limits.js';
 
 export const TRACE_FORMAT = 'syscluster-trace';
 export const TRACE_VERSION = 1;
@@ -166,7 +167,7 @@ export class DumpWriter {
   }
 }
 
-export class TraceError extends Error {}
+export class TraceError extends UserError {}
 
 /** Batches nest (a multi-call's entries); deeper than this is not a dump of ours. */
 export const MAX_NESTING = 16;

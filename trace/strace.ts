@@ -405,6 +405,8 @@ export class StraceTracer implements Tracer {
 
   /** A process ended: `+++ exited with 0 +++` or `+++ killed by SIGPIPE +++`. */
   exit(pid: number, wstatus: number, k: Kernel): void {
+    // A run of one process ends as it always has, with its exit call (or its fault line).
+    if (!k.multiprocess) return;
     const how = (wstatus & 0x7f) === 0 ? `exited with ${(wstatus >> 8) & 0xff}` : `killed by ${st.signalName(wstatus & 0x7f)}`;
     this.print(`${pidPrefix(k, pid)}+++ ${how} +++`);
   }

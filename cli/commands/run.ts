@@ -1,11 +1,12 @@
 // syscluster run <guest> [args...]: run one guest with its own exit code.
-import fs from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { hostStdio } from '../../host/stdio.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger, formatProcessLedgers } from '../../trace/summary.js';
+import { Xv6Tracer } from '../../trace/xv6.js';
 import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
+import { writeAllSync } from '../output.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
@@ -15,11 +16,13 @@ export function builder(y: Argv) {
     .options({
       strace: { type: 'boolean', default: false, describe: 'print each call on stderr as strace would' },
       'strace-out': { type: 'string', describe: 'write the strace lines to this file instead (like strace -o)' },
+      'strace-format': { type: 'string', default: 'strace', choices: ['strace', 'xv6'], describe: 'strace lines, or xv6\'s trace lab lines (`1000: syscall read -> 1023`)' },
       summary: { type: 'boolean', default: false, describe: 'print the cycle ledger on stderr at the end' },
       'json-summary': { type: 'string', describe: 'write the ledger as JSON to this file' },
     })
     .example('$0 run hello', 'run the built-in hello guest')
     .example('$0 run copy in.txt out.txt 512 --strace --root /tmp/work', 'copy a file inside /tmp/work, showing each call')
+    .example('$0 run hello --strace --strace-format xv6', 'each call as xv6\'s trace lab prints it')
     .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went')
     .example('$0 run procs pipe --strace --summary', 'a child writes through a pipe: strace lines carry [pid N], the ledger one row per process');
 }
@@ -27,13 +30,15 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
-  const { guest, options, personalityWhy } = guestRun(a, hostStdio);
+  const { guest, options, personalityWhy } = await guestRun(a, hostStdio);
   const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
-  const trace = (line: string) => fs.writeSync(traceTo!, line + '\n');
-  if (traceTo !== undefined) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}`);
-  const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: traceTo !== undefined ? [new StraceTracer(trace)] : [] });
+  const trace = (line: string) => writeAllSync(traceTo!, line + '\n');
+  const xv6 = a.straceFormat === 'xv6';
+  if (traceTo !== undefined && !xv6) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}`);
+  const tracer = traceTo === undefined ? undefined : xv6 ? new Xv6Tracer(trace) : new StraceTracer(trace);
+  const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: tracer ? [tracer] : [] });
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
   if (a.summary && r.kernel.multiprocess) err(formatProcessLedgers(r.kernel));

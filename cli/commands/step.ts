@@ -50,7 +50,7 @@ async function handle(a: Args): Promise<void> {
     throw new BadInput(`${a.guest}: neither a trace dump (JSON Lines from \`syscluster trace\`, first byte "{") nor an i386 ELF executable`);
   }
   const { recordTrace } = await import('../../trace/record.js');
-  const { guest, options } = guestRun(a, new CapturedStdio());
+  const { guest, options } = await guestRun(a, new CapturedStdio());
   const trace = (await recordTrace(guest.bytes, guest.name, options)).trace;
   if (trace.crossings.length === 0) throw new BadInput(`${a.guest}: no crossings to step through`);
   const bytes = Buffer.from(toJsonl(trace), 'utf8');

@@ -13,12 +13,36 @@
 // - a result pointer that is not writable: the entry ran, its result cannot be given
 //   back, and the multi-call returns -EFAULT at once;
 // - exit or exit_group as an entry ends the guest there.
+// Limits (kernel-model/limits.ts): a run may dispatch at most LIMITS.kernelSteps batch
+// steps in all (--max-kernel-steps) and one crossing at most LIMITS.crossingSteps; past
+// either the run ends (exit code 152). A looped call returns early, with what it has
+// done, after its iterations or once its total reaches LIMITS.crossingBytes, so that
+// its total always fits the guest's int.
 import { E, KernelError, isError } from '../errno.js';
 import type { Kernel } from '../kernel.js';
+import { LIMITS, LimitExceeded } from '../limits.js';
 import { MAX_LOOP_ITERATIONS, type SpecializedDef } from '../specialized.js';
 import { arg, type SyscallSpec } from '../syscall.js';
 
-export const MAX_MULTICALL_ENTRIES = 1024;
+export const MAX_MULTICALL_ENTRIES = LIMITS.multicallEntries.default;
+
+interface StepBudget { limit: number; steps: number; crossing: number; crossingAt: number }
+const budgets = new WeakMap<Kernel, StepBudget>();
+
+/** Sets a kernel's budget of batch steps for the whole run (--max-kernel-steps). */
+export function setKernelStepLimit(k: Kernel, limit: number): void {
+  budgets.set(k, { limit, steps: 0, crossing: 0, crossingAt: -1 });
+}
+
+/** Charges one step of a batch against the run's and the crossing's budgets. */
+function step(k: Kernel): void {
+  let b = budgets.get(k);
+  if (!b) budgets.set(k, (b = { limit: LIMITS.kernelSteps.default, steps: 0, crossing: 0, crossingAt: -1 }));
+  const at = k.ledger.crossings;
+  if (b.crossingAt !== at) { b.crossingAt = at; b.crossing = 0; }
+  if (++b.steps > b.limit) throw new LimitExceeded(LIMITS.kernelSteps, b.limit);
+  if (++b.crossing > LIMITS.crossingSteps.default) throw new LimitExceeded(LIMITS.crossingSteps, LIMITS.crossingSteps.default);
+}
 const ENTRY_BYTES = 16;
 
 function refuseNesting(k: Kernel): void {
@@ -36,6 +60,7 @@ export function multicallSpec(nr: number): SyscallSpec<Kernel> {
       if (n < 1 || n > MAX_MULTICALL_ENTRIES) throw new KernelError(E.EINVAL);
       k.work(k.profile.multicall.base_cycles);
       for (let i = 0; i < n; i++) {
+        step(k);
         k.work(k.profile.multicall.per_entry_cycles);
         const e = k.copyIn(entries + i * ENTRY_BYTES, ENTRY_BYTES);
         const dv = new DataView(e.buffer, e.byteOffset, ENTRY_BYTES);
@@ -78,19 +103,23 @@ export function specializedSpec(nr: number, def: SpecializedDef, numberOf: (call
       let total = 0, results: number[] = [], first = true;
       for (let iteration = 0; iteration < (def.loop ? limit : 1); iteration++) {
         results = [];
-        for (const [i, step] of steps.entries()) {
-          const args = step.args.map((a) =>
+        for (const [i, s] of steps.entries()) {
+          const args = s.args.map((a) =>
             'param' in a ? regs[def.params.indexOf(a.param)] : 'const' in a ? a.const >>> 0 : results[a.result] >>> 0);
-          const r = k.dispatch(step.nr, args, inlined + (first ? 0 : warm)).result;
+          step(k);
+          const r = k.dispatch(s.nr, args, inlined + (first ? 0 : warm)).result;
           first = false;
           results[i] = r;
           if (k.exited) return 0;
-          if (isError(r) && step.stop_on_error) return r;
+          if (isError(r) && s.stop_on_error) return r;
           if (def.loop && i === def.loop.while_positive && r <= 0) {
             return returns.total !== undefined ? total : results[returns.result!] ?? r;
           }
         }
-        if (returns.total !== undefined) total += results[returns.total];
+        if (returns.total !== undefined) {
+          total += results[returns.total];
+          if (total >= LIMITS.crossingBytes.default) return total; // what fits the guest's int: returns early
+        }
       }
       return returns.total !== undefined ? total : results[returns.result!];
     },
