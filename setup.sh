@@ -18,8 +18,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 
 # Debian packages: the Unicorn engine (runtime and headers for the native helper),
 # qemu-user (the reference Linux ABI for differential tests), the C toolchain, and
-# chromium (the browser the web view's tests drive through playwright-core).
-packages=(libunicorn2 libunicorn-dev qemu-user gcc make libc6-dev chromium)
+# chromium (the browser the web view's tests drive through playwright-core), gdb (the
+# debugger the gdb stub's tests drive).
+packages=(libunicorn2 libunicorn-dev qemu-user gcc make libc6-dev chromium gdb)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,7 +12,7 @@ import type { Descriptor, DescriptorTables } from '../kernel-model/sys/tls.js';
 import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX, STOP, STOP_PC } from './native.js';
-import { UC_ERR, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
+import { UC_ERR, UC_HOOK, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
 import { runProcesses } from './procs.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
@@ -59,6 +59,15 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   /** Attach to this kernel's running process instead of starting a kernel (fork, execve: emulator/procs.ts). */
   kernel?: Kernel;
 }
+
+/** What stopped a debugger's slice of the guest. */
+export type DebugEvent =
+  | { kind: 'step' }
+  | { kind: 'breakpoint' }
+  | { kind: 'watch'; type: 'watch' | 'rwatch' | 'awatch'; address: number }
+  | { kind: 'syscall_entry' | 'syscall_return'; nr: number };
+
+interface Settled { err: number; limited: boolean; counted: boolean }
 
 export type Outcome =
   | { kind: 'exited'; status: number }
@@ -238,6 +247,12 @@ export class Machine {
 
   private onInterrupt(intno: number): void {
     if (intno === 0x80) {
+      const nr = this.hooks.regs[REG_INDEX.eax];
+      if (this.catchCrossing?.(nr)) { // a debugger stops here; the crossing runs when it resumes
+        this.pendingCrossing = nr;
+        this.uc.emuStop();
+        return;
+      }
       const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions);
       this.hooks.setResult(result);
       if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
@@ -296,9 +311,14 @@ export class Machine {
     if (this.released) return;
     this.released = true;
     try {
-      this.hooks?.release();
+      // A run of one process (a debugger's) closes its files here; the process loop closes each process's as it ends.
+      if (this.kernel && !this.kernel.multiprocess) this.kernel.init.fds.closeAll();
     } finally {
-      this.uc.close();
+      try {
+        this.hooks?.release();
+      } finally {
+        this.uc.close();
+      }
     }
   }
 
@@ -323,39 +343,8 @@ export class Machine {
     } else {
       begin = this.uc.regRead(X86_REG.EIP);
     }
-    let err = this.uc.emuStart(begin, STOP_PC);
-    let limited = false;
-    let counted = false; // the instruction count is already exact
-    const stopped = () => this.kernel.exited || this.kernel.reschedule || this.fault !== undefined || this.callbackError !== undefined;
-    // The helper stopped the guest in front of a block that passes the instruction
-    // limit or holds an instruction that traps: run exactly the instructions before
-    // that point, then end the guest there.
-    const stop = this.hooks.stop;
-    if (err === UC_ERR.OK && !stopped() && stop.why !== STOP.NONE) {
-      const before = this.hooks.instructions; // the stopped block is not counted yet
-      const block = this.hooks.block;
-      if (stop.blockLeft > 0) {
-        this.hooks.partial = true;
-        // uc_emu_start counts instructions only in blocks translated for that run.
-        this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, block.address + block.size));
-        this.uc.regWrite(X86_REG.EIP, stop.pc);
-        err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
-        this.hooks.partial = false;
-      }
-      if (err === UC_ERR.OK && !stopped()) {
-        this.hooks.instructions = before + stop.blockLeft;
-        if (stop.why === STOP.LIMIT) {
-          limited = true;
-        } else {
-          const at = this.decodeBlock(block.address, block.size).find((i) => trapOf(i) !== undefined);
-          if (at) {
-            const [signal, why] = trapOf(at)!;
-            this.stopWithSignal(signal, at.address, why);
-            counted = true;
-          }
-        }
-      }
-    }
+    const { err, limited: hitLimit, counted } = this.settle(this.uc.emuStart(begin, STOP_PC));
+    let limited = hitLimit;
     if (this.hooks.failed) throw new Error('the native helper ran out of memory');
     let limitName: string | undefined;
     if (this.callbackError instanceof LimitExceeded) {
@@ -380,6 +369,198 @@ export class Machine {
     if (this.kernel.exited || this.kernel.reschedule) return undefined;
     if (this.uc.regRead(X86_REG.EIP) === STOP_PC) return { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     return { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
+  }
+
+  /**
+   * After uc_emu_start returns. The helper may have stopped the guest in front of a block
+   * that passes the instruction limit or holds an instruction that traps: run exactly the
+   * instructions before that point, then end the guest there.
+   */
+  private settle(err: number): Settled {
+    let limited = false;
+    let counted = false; // the instruction count is already exact
+    const stop = this.hooks.stop;
+    if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined && stop.why !== STOP.NONE) {
+      const before = this.hooks.instructions; // the stopped block is not counted yet
+      const stopped = this.hooks.block;
+      if (stop.blockLeft > 0) {
+        this.hooks.partial = true;
+        // uc_emu_start counts instructions only in blocks translated for that run.
+        this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, stopped.address + stopped.size));
+        this.uc.regWrite(X86_REG.EIP, stop.pc);
+        err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
+        this.hooks.partial = false;
+      }
+      if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined) {
+        this.hooks.instructions = before + stop.blockLeft;
+        if (stop.why === STOP.LIMIT) {
+          limited = true;
+        } else {
+          const at = this.decodeBlock(stopped.address, stopped.size).find((i) => trapOf(i) !== undefined);
+          if (at) {
+            const [signal, why] = trapOf(at)!;
+            this.stopWithSignal(signal, at.address, why);
+            counted = true;
+          }
+        }
+      }
+    }
+    return { err, limited, counted };
+  }
+
+  /** The guest has ended: its outcome, exit code and ledger. */
+  private finish({ err, limited, counted }: Settled): RunResult {
+    if (this.hooks.failed) throw new Error('the native helper ran out of memory');
+    let limitName: string | undefined;
+    if (this.callbackError instanceof LimitExceeded) {
+      limited = true;
+      limitName = this.callbackError.limit.name;
+    } else if (this.callbackError !== undefined) {
+      throw this.callbackError;
+    }
+    if (!limited && !this.kernel.exited && !this.fault && err !== UC_ERR.OK) this.classifyError(err);
+    let outcome: Outcome;
+    if (this.kernel.exited) outcome = { kind: 'exited', status: this.kernel.exitStatus! };
+    else if (this.fault) outcome = this.fault;
+    else if (limited) outcome = limitName ? { kind: 'limit', instructions: this.hooks.instructions, limit: limitName } : { kind: 'limit', instructions: this.hooks.instructions };
+    else if (this.uc.regRead(X86_REG.EIP) === STOP_PC) outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
+    else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
+    if (outcome.kind === 'signaled' && !counted) this.hooks.instructions = this.executedBefore(outcome.eip);
+    this.kernel.syncUser(this.hooks.instructions);
+    const exitCode = outcome.kind === 'exited' ? outcome.status
+      : outcome.kind === 'limit' ? 128 + SIGNALS.SIGXCPU : 128 + SIGNALS[outcome.signal];
+    const blocks = this.hooks.distinctBlocks();
+    return { outcome, exitCode, kernel: this.kernel, blocks };
+  }
+
+  // ------------------------------------------------------------------ a debugger's control
+  // gdb/target.ts runs the guest in slices: a time budget, one instruction, or up to a
+  // breakpoint, a watched access or a caught crossing. Between slices the guest's state is
+  // exact (eip, registers, memory, the instruction count and the ledger).
+
+  /** Stops in front of each int 0x80 whose number this accepts, the crossing left pending (gdb's catch syscall). */
+  catchCrossing?: (nr: number) => boolean;
+  /** Set while a caught crossing waits: the call number. */
+  pendingCrossing: number | undefined;
+  private debugStarted = false;
+  private debugEvent: DebugEvent | undefined;
+  private readonly breakpointHooks = new Map<number, number>();
+  private readonly watchHooks = new Map<string, number>();
+  private skipBreakAt = -1;
+
+  /** Puts the CPU at the first instruction, so a debugger sees the guest as it will start. */
+  debugBegin(): void {
+    if (this.debugStarted) return;
+    this.debugStarted = true;
+    this.uc.regWrite(X86_REG.ESP, this.esp);
+    this.uc.regWrite(X86_REG.EIP, this.entry);
+  }
+
+  /** Runs one slice; `ended` once the guest has exited, faulted or hit a limit (it is released then). */
+  debugSlice(o: { step: boolean; timeoutMicros: number }): { ended?: RunResult; event?: DebugEvent } {
+    if (this.released) throw new Error('the guest has ended');
+    if (this.pendingCrossing !== undefined) {
+      const nr = this.pendingCrossing;
+      this.completeCrossing();
+      if (this.kernel.exited) return { ended: this.endDebugging({ err: UC_ERR.OK, limited: false, counted: false }) };
+      if (this.catchCrossing?.(nr)) return { event: { kind: 'syscall_return', nr } };
+      if (o.step) return { event: { kind: 'step' } };
+    }
+    this.debugBegin();
+    const begin = this.uc.regRead(X86_REG.EIP);
+    this.debugEvent = undefined;
+    this.skipBreakAt = begin; // resuming from a breakpoint runs its instruction
+    // A step, or any slice while a watchpoint is set, runs one instruction: uc_emu_start
+    // counts only in blocks translated for that run, so the block at eip is dropped first.
+    const one = o.step || this.watchHooks.size > 0;
+    if (one) this.hooks.forgetCode(begin, begin + 16);
+    const state = this.settle(this.uc.emuStartFor(begin, STOP_PC, one ? 0 : o.timeoutMicros, one ? 1 : 0));
+    const eip = this.uc.regRead(X86_REG.EIP);
+    if (this.kernel.exited || this.fault || state.limited || this.callbackError !== undefined || state.err !== UC_ERR.OK
+      || eip === STOP_PC || this.hooks.stop.why !== STOP.NONE) {
+      return { ended: this.endDebugging(state) };
+    }
+    // Stopped inside a block (a step, a breakpoint): count only what ran.
+    if (this.pendingCrossing === undefined) this.hooks.instructions = this.executedBefore(eip);
+    this.kernel.syncUser(this.hooks.instructions);
+    if (this.debugEvent) return { event: this.debugEvent };
+    if (this.pendingCrossing !== undefined) return { event: { kind: 'syscall_entry', nr: this.pendingCrossing } };
+    return { event: o.step ? { kind: 'step' } : undefined };
+  }
+
+  private endDebugging(state: Settled): RunResult {
+    try {
+      this.hooks.detach();
+      return this.finish(state);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** The crossing a caught int 0x80 left pending: the kernel runs it now. */
+  private completeCrossing(): void {
+    this.pendingCrossing = undefined;
+    const r = (reg: number) => this.uc.regRead(reg);
+    const user: UserRegs = {
+      eax: r(X86_REG.EAX), ebx: r(X86_REG.EBX), ecx: r(X86_REG.ECX), edx: r(X86_REG.EDX), esi: r(X86_REG.ESI), edi: r(X86_REG.EDI),
+      ebp: r(X86_REG.EBP), esp: r(X86_REG.ESP), eip: r(X86_REG.EIP), eflags: r(X86_REG.EFLAGS), cs: USER_CS, ds: USER_DS, es: USER_DS, ss: USER_DS,
+    };
+    try {
+      this.uc.regWrite(X86_REG.EAX, this.kernel.crossing(user, this.hooks.instructions));
+    } catch (err) {
+      this.callbackError ??= err;
+    }
+  }
+
+  /** Ends a guest a debugger killed; returns nothing, frees everything. */
+  debugKill(): void {
+    this.release();
+  }
+
+  setBreakpoint(address: number, on: boolean): void {
+    const hh = this.breakpointHooks.get(address);
+    if (on && hh === undefined) {
+      this.breakpointHooks.set(address, this.uc.hookCode(address, address, () => {
+        if (address === this.skipBreakAt) { this.skipBreakAt = -1; return; }
+        this.debugEvent ??= { kind: 'breakpoint' };
+        this.uc.emuStop();
+      }));
+    } else if (!on && hh !== undefined) {
+      this.uc.unhook(hh);
+      this.breakpointHooks.delete(address);
+    } else {
+      return;
+    }
+    this.hooks.forgetCode(address, address + 1); // translations made before the hook do not call it
+  }
+
+  setWatchpoint(kind: 'watch' | 'rwatch' | 'awatch', address: number, length: number, on: boolean): void {
+    const key = `${kind}:${address}:${length}`;
+    const hh = this.watchHooks.get(key);
+    if (on && hh === undefined) {
+      const type = kind === 'watch' ? UC_HOOK.MEM_WRITE : kind === 'rwatch' ? UC_HOOK.MEM_READ : UC_HOOK.MEM_READ | UC_HOOK.MEM_WRITE;
+      this.watchHooks.set(key, this.uc.hookMemAccess(type, address, address + length - 1, (t, at) => {
+        this.debugEvent ??= { kind: 'watch', type: kind, address: Number(at) };
+        void t;
+      }));
+    } else if (!on && hh !== undefined) {
+      this.uc.unhook(hh);
+      this.watchHooks.delete(key);
+    }
+  }
+
+  /** Drops translations of [begin, end): code a debugger wrote must not run stale. */
+  forgetCode(begin: number, end: number): void {
+    this.hooks.forgetCode(begin, end);
+  }
+
+  /** The guest's registers as the CPU has them now (a debugger's view). */
+  readRegister(reg: number): number {
+    return this.uc.regRead(reg);
+  }
+
+  writeRegister(reg: number, value: number): void {
+    this.uc.regWrite(reg, value);
   }
 
   /**

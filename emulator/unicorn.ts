@@ -29,6 +29,8 @@ export const UC_HOOK = {
   CODE: 1 << 2,
   BLOCK: 1 << 3,
   MEM_INVALID: 0x3f0, // UNMAPPED and PROT, for read, write and fetch
+  MEM_READ: 1 << 10,
+  MEM_WRITE: 1 << 11,
 } as const;
 
 export const UC_ERR = {
@@ -199,6 +201,30 @@ export class Unicorn {
     const out = [0];
     check('uc_hook_add', unicorn().hookAddMem(this.handle, out, UC_HOOK.MEM_INVALID, cb, null, 1, 0) as number);
     return out[0];
+  }
+
+  /**
+   * Runs from `begin` for at most `timeoutMicros` (0: no limit) and `count` instructions
+   * (0: no limit): a debugger's slice of the guest.
+   */
+  emuStartFor(begin: number, until: number, timeoutMicros: number, count = 0): number {
+    return unicorn().emuStart(this.handle, begin, until, timeoutMicros, count) as number;
+  }
+
+  /** A hook on reads or writes of [begin, end] (UC_HOOK_MEM_READ / UC_HOOK_MEM_WRITE): a debugger's watchpoint. */
+  hookMemAccess(type: number, begin: number, end: number, fn: (type: number, address: bigint, size: number) => void): number {
+    const cb = koffi().register(
+      (_uc: unknown, t: number, address: bigint, size: number) => { fn(t, address, size); return true; },
+      koffi().pointer(unicorn().MemHook));
+    this.registered.push(cb);
+    const out = [0];
+    check('uc_hook_add', unicorn().hookAddMem(this.handle, out, type, cb, null, begin, end) as number);
+    return out[0];
+  }
+
+  /** Removes a hook (its callback stays registered until the engine closes). */
+  unhook(hh: number): void {
+    check('uc_hook_del', unicorn().hookDel(this.handle, hh) as number);
   }
 
   /** Keeps a registered callback alive for as long as the engine is. */

@@ -5,7 +5,8 @@ import { hostStdio } from '../../host/stdio.js';
 import { StraceTracer } from '../../trace/strace.js';
 import { formatLedger, formatProcessLedgers } from '../../trace/summary.js';
 import { Xv6Tracer } from '../../trace/xv6.js';
-import { guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
+import { parseListen } from '../../gdb/server.js';
+import { BadInput, guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
 import { writeAllSync } from '../output.js';
 
 export const command = 'run <guest> [args..]';
@@ -19,10 +20,12 @@ export function builder(y: Argv) {
       'strace-format': { type: 'string', default: 'strace', choices: ['strace', 'xv6'], describe: 'strace lines, or xv6\'s trace lab lines (`1000: syscall read -> 1023`)' },
       summary: { type: 'boolean', default: false, describe: 'print the cycle ledger on stderr at the end' },
       'json-summary': { type: 'string', describe: 'write the ledger as JSON to this file' },
+      gdb: { type: 'string', describe: 'wait for gdb on [HOST:]PORT (loopback unless a host is given) before the first instruction; in gdb: target remote HOST:PORT' },
     })
     .example('$0 run hello', 'run the built-in hello guest')
     .example('$0 run copy in.txt out.txt 512 --strace --root /tmp/work', 'copy a file inside /tmp/work, showing each call')
     .example('$0 run hello --strace --strace-format xv6', 'each call as xv6\'s trace lab prints it')
+    .example('$0 run hello --gdb 1234', 'then in another terminal: gdb guest/build/hello -ex "target remote :1234" -ex "catch syscall write" -ex continue')
     .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went')
     .example('$0 run procs pipe --strace --summary', 'a child writes through a pipe: strace lines carry [pid N], the ledger one row per process');
 }
@@ -30,6 +33,8 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(a: Args): Promise<void> {
+  const listen = a.gdb === undefined ? undefined : parseListen(a.gdb);
+  if (listen === null) throw new BadInput(`--gdb ${a.gdb}: expected [HOST:]PORT, e.g. 1234 or 127.0.0.1:1234`);
   const { guest, options, personalityWhy } = await guestRun(a, hostStdio);
   const { profile, personality: pers } = options;
   const err = (line: string) => process.stderr.write(line + '\n');
@@ -38,7 +43,20 @@ export async function handler(a: Args): Promise<void> {
   const xv6 = a.straceFormat === 'xv6';
   if (traceTo !== undefined && !xv6) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}`);
   const tracer = traceTo === undefined ? undefined : xv6 ? new Xv6Tracer(trace) : new StraceTracer(trace);
-  const r = await runGuest(guest.bytes, guest.name, { ...options, tracers: tracer ? [tracer] : [] });
+  const tracers = tracer ? [tracer] : [];
+  let r;
+  if (listen) {
+    const { runUnderGdb } = await import('../../gdb/session.js');
+    const end = await runUnderGdb(guest.bytes, guest.name, { ...options, tracers }, listen, err);
+    if ('killed' in end) {
+      err(`syscluster: ${guest.name}: ${end.killed === 'killed' ? 'killed by gdb' : 'gdb disconnected: the guest was killed'}`);
+      process.exitCode = 128 + 9;
+      return;
+    }
+    r = end.result;
+  } else {
+    r = await runGuest(guest.bytes, guest.name, { ...options, tracers });
+  }
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
   if (a.summary && r.kernel.multiprocess) err(formatProcessLedgers(r.kernel));
