@@ -92,6 +92,8 @@ export const runOptions = {
   'max-memory': { type: 'string', default: '1G', describe: 'guest memory a run may map (bytes, or with K, M or G); past it, mmap and brk fail with ENOMEM' },
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
   nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
+  'max-procs': { type: 'number', default: 64, describe: 'processes that may exist at once; fork past it fails with EAGAIN' },
+  quantum: { type: 'number', default: 100_000, describe: 'instructions a process runs before the next may take the CPU (checked at its system calls)' },
 } as const;
 
 /** --max-memory as bytes: a number with an optional K, M or G (powers of 1024). */
@@ -223,6 +225,14 @@ export interface GuestArgs {
   seed?: number;
   maxMemory?: string;
   nodename: string;
+  maxProcs: number;
+  quantum: number;
+}
+
+/** A count option: a whole number from 1 to `max`, or a one-line error. */
+function count(name: string, v: number, max: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new BadInput(`--${name} must be a whole number from 1 to ${max}, not ${v}`);
+  return v;
 }
 
 /** The positional guest and its arguments, and the options of a guest run. */
@@ -260,6 +270,7 @@ export async function guestRun(a: GuestArgs, stdio: Stdio): Promise<{ guest: Ret
       maxWriteBytes: parseLimit('--max-write-bytes', a.maxWriteBytes ?? LIMITS.writeBytes.default), jiffies: a.jiffies, clockStartMicros: clockStart(a.clockStart),
       seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
       nodename: nodename(a.nodename),
+      maxProcs: count('max-procs', a.maxProcs, 4096), quantum: count('quantum', a.quantum, 1_000_000_000),
     },
   };
 }

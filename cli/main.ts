@@ -44,6 +44,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'E
 try {
   let cli = yargs(argv)
     .scriptName('syscluster')
+    // Everything after `--` is the guest's (`run busybox sh -- -c 'echo hi'`): see guestRun.
+    .parserConfiguration({ 'populate--': true })
     .usage('$0 <command> [options]\n\nA kernel boundary simulator: i386 guests on Unicorn, a TypeScript kernel model,\nand the multi-calls of "System Call Clustering" (Rajagopalan et al.).')
     .option('debug', { type: 'boolean', default: false, describe: 'show the stack trace of an internal error', global: true, hidden: true })
     .strictCommands()

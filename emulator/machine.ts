@@ -13,6 +13,7 @@ import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX, STOP, STOP_PC } from './native.js';
 import { UC_ERR, UC_HOOK, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
+import { runProcesses } from './procs.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
 
@@ -53,6 +54,10 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   maxMemory?: number;
   /** Called with the machine once loaded, before the first instruction (steppers, tests). */
   onLoad?: (m: Machine) => void;
+  /** Instructions a process runs before another may take the CPU, checked at its crossings (--quantum). */
+  quantum?: number;
+  /** Attach to this kernel's running process instead of starting a kernel (fork, execve: emulator/procs.ts). */
+  kernel?: Kernel;
 }
 
 /** What stopped a debugger's slice of the guest. */
@@ -84,11 +89,17 @@ export const sharedDisassembler = () => (disassembler ??= Disassembler.create())
 /** A loaded guest, ready to run. */
 export class Machine {
   readonly uc = new Unicorn();
+  /** The options the machine was made with (a forked or exec'd process's machine takes them over). */
+  readonly options: RunOptions;
+  /** Whether the guest has started (a slice resumes at eip, the first starts at the entry point). */
+  started = false;
   readonly mem: UnicornMemory;
   readonly kernel: Kernel;
   readonly image: ElfImage;
   readonly program: LoadedProgram;
-  private readonly hooks: BoundaryHooks;
+  readonly hooks: BoundaryHooks;
+  /** This CPU's GDT and LDT, as the kernel model writes them. */
+  readonly descriptors: UnicornDescriptors;
   private readonly blockInsns = new Map<string, Instruction[]>();
   private fault: Extract<Outcome, { kind: 'signaled' }> | undefined;
   private faultAddress: number | undefined;
@@ -97,13 +108,15 @@ export class Machine {
   private released = false;
   /** An error thrown inside a callback from the engine: the guest is stopped, and run() rethrows it. */
   private callbackError: unknown;
-  private readonly entry: number;
-  private readonly esp: number;
+  readonly entry: number;
+  readonly esp: number;
 
-  constructor(file: Uint8Array, name: string, private readonly dis: Disassembler, o: RunOptions) {
+  constructor(readonly file: Uint8Array, readonly name: string, readonly dis: Disassembler, o: RunOptions) {
+    this.options = o;
     this.mem = new UnicornMemory(this.uc, o.maxMemory ?? DEFAULT_MAX_MEMORY);
+    this.descriptors = new UnicornDescriptors(this.uc);
     // The kernel exists before the program is loaded: AT_RANDOM is its generator's first draw.
-    this.kernel = new Kernel({ ...o, memory: this.mem, brk: 0, descriptors: new UnicornDescriptors(this.uc) });
+    this.kernel = o.kernel ?? new Kernel({ ...o, memory: this.mem, brk: 0, descriptors: this.descriptors });
     try {
       const hwcap = cpuidFeatures(this.uc);
       this.program = loadProgram(this.mem, file, name, { argv: o.argv, envp: o.envp ?? [], fs: o.fs, random: this.kernel.random, hwcap });
@@ -112,12 +125,14 @@ export class Machine {
       this.uc.close();
       throw err;
     }
-    this.kernel.brkStart = this.kernel.brk = this.program.brk;
     this.image = this.program.image;
     this.entry = this.program.entry;
     this.esp = this.program.esp;
-    for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
-    setKernelStepLimit(this.kernel, o.maxKernelSteps ?? LIMITS.kernelSteps.default);
+    if (!o.kernel) {
+      this.kernel.brkStart = this.kernel.brk = this.program.brk;
+      for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
+      setKernelStepLimit(this.kernel, o.maxKernelSteps ?? LIMITS.kernelSteps.default);
+    }
     const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
     try {
       this.hooks = new BoundaryHooks(this.uc, (a, s) => this.guard(() => this.decodeForHelper(a, s), { insns: 1 }),
@@ -240,7 +255,7 @@ export class Machine {
       }
       const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions);
       this.hooks.setResult(result);
-      if (this.kernel.exited) this.uc.emuStop();
+      if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
       return;
     }
     const eip = this.hooks.regs[REG_INDEX.eip];
@@ -283,36 +298,77 @@ export class Machine {
     this.uc.emuStop();
   }
 
-  /** Runs the guest to its end; the engine, the hooks and the guest's files are released on every path. */
+  /** Runs the guest and every process it starts to the end (emulator/procs.ts schedules them and releases every machine). */
   run(): RunResult {
-    try {
-      return this.execute();
-    } finally {
-      this.release();
-    }
+    return runProcesses(this);
   }
 
-  /** Frees every native resource of this machine and closes the guest's files; safe to call twice. */
+  /**
+   * Frees every native resource of this machine; safe to call twice. The guest's files
+   * belong to its process, which closes them when it ends (kernel-model/sched.ts).
+   */
   release(): void {
     if (this.released) return;
     this.released = true;
     try {
-      this.kernel?.fds.closeAll();
+      // A run of one process (a debugger's) closes its files here; the process loop closes each process's as it ends.
+      if (this.kernel && !this.kernel.multiprocess) this.kernel.init.fds.closeAll();
     } finally {
-      this.hooks?.release();
-      this.uc.close();
+      try {
+        this.hooks?.release();
+      } finally {
+        this.uc.close();
+      }
     }
   }
 
-  private execute(): RunResult {
-    let state: Settled;
-    try {
+  /** release(), under the name the process loop uses. */
+  close(): void {
+    this.release();
+  }
+
+  /**
+   * Runs this process until the kernel asks for a switch (a block, an exit, an exec, a
+   * signal, the quantum) or the guest faults or passes a limit; returns the fault or the
+   * limit, or undefined when the kernel stopped it.
+   */
+  runSlice(): Outcome | undefined {
+    this.fault = undefined;
+    this.faultAddress = this.faultEip = undefined;
+    let begin: number;
+    if (!this.started) {
+      this.started = true;
       this.uc.regWrite(X86_REG.ESP, this.esp);
-      state = this.settle(this.uc.emuStart(this.entry, STOP_PC));
-    } finally {
-      this.hooks.detach();
+      begin = this.entry;
+    } else {
+      begin = this.uc.regRead(X86_REG.EIP);
     }
-    return this.finish(state);
+    const { err, limited: hitLimit, counted } = this.settle(this.uc.emuStart(begin, STOP_PC));
+    let limited = hitLimit;
+    if (this.hooks.failed) throw new Error('the native helper ran out of memory');
+    let limitName: string | undefined;
+    if (this.callbackError instanceof LimitExceeded) {
+      limited = true;
+      limitName = this.callbackError.limit.name;
+    } else if (this.callbackError !== undefined) {
+      throw this.callbackError;
+    }
+    if (!limited && !this.kernel.exited && !this.kernel.reschedule && !this.fault && err !== UC_ERR.OK) {
+      // Without a handler the process dies here: the probes that find the faulting
+      // instruction run unhooked, as they must to be exact. With one it lives on, hooked.
+      const acts = this.kernel.proc.task.actions;
+      if (acts[SIGNALS.SIGSEGV].handler <= 1 && acts[SIGNALS.SIGBUS].handler <= 1) this.hooks.detach();
+      this.classifyError(err);
+    }
+    const fault = this.fault as Extract<Outcome, { kind: 'signaled' }> | undefined;
+    if (fault) {
+      if (!counted) this.hooks.instructions = this.executedBefore(fault.eip);
+      return fault;
+    }
+    if (limited) return limitName ? { kind: 'limit', instructions: this.kernel.ledger.instructions, limit: limitName } : { kind: 'limit', instructions: this.kernel.ledger.instructions };
+    if (this.kernel.exited || this.kernel.reschedule) return undefined;
+    if (this.uc.regRead(X86_REG.EIP) === STOP_PC) return { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
+    return { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
   }
 
   /**
@@ -614,20 +670,31 @@ class UnicornDescriptors implements DescriptorTables {
   }
 }
 
-/** CPUID leaf 1's edx (the feature bits AT_HWCAP carries), asked of the emulated CPU itself. */
+let cpuidEdx: number | undefined;
+
+/**
+ * CPUID leaf 1's edx (the feature bits AT_HWCAP carries), asked once of an emulated CPU
+ * of its own. Unicorn 2.0.1 makes the host back its whole 1 GiB translation buffer once
+ * an engine runs code after unmapping a page it ran code from: the probe runs on a
+ * throwaway engine, so that no guest's engine (one per process) ever does.
+ */
 function cpuidFeatures(uc: Unicorn): number {
-  const at = 0xffffd000;
-  uc.memMap(at, PAGE_SIZE, UC_PROT.READ | UC_PROT.EXEC);
-  try {
-    uc.memWrite(at, Uint8Array.of(0x0f, 0xa2)); // cpuid
-    uc.regWrite(X86_REG.EAX, 1);
-    return uc.emuStart(at, at + 2, 1) === UC_ERR.OK ? uc.regRead(X86_REG.EDX) : 0;
-  } finally {
-    uc.memUnmap(at, PAGE_SIZE);
-    // ELF_PLAT_INIT: a program starts with its general registers zero (edx is the
-    // rtld_fini a C library's _start registers with atexit when non-zero).
-    for (const r of [X86_REG.EAX, X86_REG.EBX, X86_REG.ECX, X86_REG.EDX, X86_REG.ESI, X86_REG.EDI, X86_REG.EBP]) uc.regWrite(r, 0);
+  if (cpuidEdx === undefined) {
+    const probe = new Unicorn();
+    try {
+      const at = 0xffffd000;
+      probe.memMap(at, PAGE_SIZE, UC_PROT.READ | UC_PROT.EXEC);
+      probe.memWrite(at, Uint8Array.of(0x0f, 0xa2)); // cpuid
+      probe.regWrite(X86_REG.EAX, 1);
+      cpuidEdx = probe.emuStart(at, at + 2, 1) === UC_ERR.OK ? probe.regRead(X86_REG.EDX) : 0;
+    } finally {
+      probe.close();
+    }
   }
+  // ELF_PLAT_INIT: a program starts with its general registers zero (edx is the
+  // rtld_fini a C library's _start registers with atexit when non-zero).
+  for (const r of [X86_REG.EAX, X86_REG.EBX, X86_REG.ECX, X86_REG.EDX, X86_REG.ESI, X86_REG.EDI, X86_REG.EBP]) uc.regWrite(r, 0);
+  return cpuidEdx;
 }
 
 /** Loads and runs a guest to its end. */

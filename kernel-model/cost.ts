@@ -52,6 +52,11 @@ export interface PlatformProfile {
      */
     warm_step_saving_cycles: number;
   };
+  /**
+   * Switching the CPU from one process to another (lmbench lat_ctx's 2p/0K figure):
+   * charged to the process switched in. Optional in a profile's file (0 when absent).
+   */
+  context_switch_cycles?: number;
   timer: {
     /** Timer frequency for rounding sleeps to jiffies (Linux 2.4 on i386: 100). */
     hz: number;
@@ -224,7 +229,7 @@ export function blockedMicros(p: PlatformProfile, micros: number, nowMicros: num
 export const MILLI_PER_CYCLE = 1000;
 const milli = (cycles: number) => Math.round(cycles * MILLI_PER_CYCLE);
 
-export type LedgerPart = 'user' | 'entry' | 'dispatch' | 'handler' | 'exit' | 'indirect';
+export type LedgerPart = 'user' | 'entry' | 'dispatch' | 'handler' | 'exit' | 'indirect' | 'switchCycles';
 
 /**
  * The running account of one guest run. Charges may be fractional (1.5 cycles a byte,
@@ -248,6 +253,9 @@ export class Ledger {
   crossings = 0;
   syscalls = 0;
   instructions = 0;
+  /** Context switches into the process (or processes) this ledger covers, and their cost. */
+  switches = 0;
+  switchCycles = 0;
   /** The exact sum of every charge, in milli-cycles. */
   private exactMilli = 0;
   /** The exact user work charged so far, in milli-cycles. */
@@ -297,7 +305,7 @@ export class Ledger {
   }
 
   get kernelCycles(): number {
-    return this.entry + this.dispatch + this.handler + this.exit;
+    return this.entry + this.dispatch + this.handler + this.exit + this.switchCycles;
   }
 
   /** Whole cycles: the exact sum, rounded down once. Always the sum of the parts. */
@@ -316,6 +324,7 @@ export class Ledger {
       blocked_us: this.blockedMicros,
       crossings: this.crossings,
       syscalls: this.syscalls,
+      ...(this.switches > 0 ? { switches: this.switches, switch_cycles: this.switchCycles } : {}),
     };
   }
 }

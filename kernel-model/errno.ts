@@ -9,6 +9,7 @@ const TABLE = [
   [6, 'ENXIO', 'No such device or address'],
   [7, 'E2BIG', 'Argument list too long'],
   [9, 'EBADF', 'Bad file descriptor'],
+  [8, 'ENOEXEC', 'Exec format error'],
   [10, 'ECHILD', 'No child processes'],
   [11, 'EAGAIN', 'Resource temporarily unavailable'],
   [12, 'ENOMEM', 'Cannot allocate memory'],

@@ -13,6 +13,8 @@ import type { Personality } from './table.js';
 import { SeededRandom } from './random.js';
 import { SegmentState, type DescriptorTables } from './sys/tls.js';
 import { Task } from './task.js';
+import { Process, type ProcessHost, type SigInfo } from './process.js';
+import { WouldBlock } from './pipe.js';
 import { LIMITS, LimitExceeded } from './limits.js';
 
 /** Calls whose positive result is bytes written: counted against --max-write-bytes. */
@@ -51,6 +53,9 @@ export interface CrossingRecord {
   microsAtExit: number;
   /** Guest instructions executed in user mode since the previous crossing. */
   userInstructions: number;
+  /** The process that trapped, and the context switches of the run so far (dumps carry both). */
+  pid: number;
+  switches: number;
 }
 
 export interface Tracer {
@@ -59,6 +64,10 @@ export interface Tracer {
   /** After the handler: every call, batch entries included. */
   syscall?(rec: SyscallRecord, kernel: Kernel): void;
   crossing?(rec: CrossingRecord, kernel: Kernel): void;
+  /** A signal delivered to process `pid` (its handler runs, or its default action). */
+  signal?(pid: number, info: SigInfo, kernel: Kernel): void;
+  /** Process `pid` ended with this wait status. */
+  exit?(pid: number, wstatus: number, kernel: Kernel): void;
 }
 
 export interface KernelOptions {
@@ -93,7 +102,11 @@ export interface KernelOptions {
   umask?: number;
   /** Where diagnostics go (an unknown syscall number, once per number). */
   warn?: (line: string) => void;
+  /** Processes that may exist at once (--max-procs); fork past it is EAGAIN. */
+  maxProcs?: number;
 }
+
+export const DEFAULT_MAX_PROCS = 64;
 
 export const AT_FDCWD = -100;
 
@@ -104,24 +117,38 @@ export class Kernel {
   readonly ledger = new Ledger();
   readonly profile: PlatformProfile;
   readonly personality: Personality;
-  readonly mem: GuestMemory;
   readonly fs: FileSystem;
-  readonly fds: FdTable;
-  readonly pid: number;
   readonly tracers: Tracer[] = [];
   /** The guest's only source of randomness (AT_RANDOM, getrandom): seeded, reproducible. */
   readonly random: SeededRandom;
-  /** TLS slots and LDT entries. */
-  readonly segments: SegmentState;
-  /** The process's own state: credentials, limits, signal actions and mask, name (task.ts). */
-  readonly task: Task;
-  brkStart: number;
-  brk: number;
-  /** The working directory: a canonical guest path. */
-  cwd: string;
-  umask: number;
-  readonly exePath: string;
-  exitStatus: number | undefined;
+  /** The process whose call is running (or that runs next): every per-process field below is its. */
+  proc: Process;
+  /** Every process not yet reaped, by pid (processes.ts, sched.ts). */
+  readonly processes = new Map<number, Process>();
+  /** The first process: the run ends when it does. */
+  readonly init: Process;
+  /** The emulator's side of fork and exec (absent: fork and execve are ENOSYS-free errors, see sys/proc.ts). */
+  host: ProcessHost | undefined;
+  readonly maxProcs: number;
+  nextPid: number;
+  /** Processes reaped so far, in order (their ledgers, for the per-process summary). */
+  readonly reaped: Process[] = [];
+  /** Signal frames built so far. */
+  signalsDelivered = 0;
+  /** Whether more than one process has existed (strace then prefixes lines with the pid). */
+  multiprocess = false;
+  /** Instructions a process runs before the next process may take the CPU (checked at its crossings). */
+  quantum = 100_000;
+  /** Set when the running process has used its quantum. */
+  preempt = false;
+  /** Set by a call after which the current process must stop running (exit, exec, a block, a signal to itself). */
+  reschedule = false;
+  /** Instructions executed in earlier slices, all processes together. */
+  private retired = 0;
+  /** The running process's instruction count when its slice began. */
+  private sliceStart = 0;
+  private sliceMark = new Ledger();
+  private lastRun: Process | undefined;
   private readonly clockStart: number;
   private readonly jiffies: boolean;
   readonly warn: (line: string) => void;
@@ -130,7 +157,6 @@ export class Kernel {
   private depth = 0;
   private seq = 0;
   private rdtscs = 0;
-  private instructionsAtLastCrossing = 0;
   /**
    * Kernel threads on other simulated cores that watch shared memory (io_uring's SQPOLL):
    * each runs whenever the kernel model has control (every crossing and every rdtsc), so
@@ -148,25 +174,72 @@ export class Kernel {
   constructor(o: KernelOptions) {
     this.profile = o.profile;
     this.personality = o.personality;
-    this.mem = o.memory;
     this.fs = o.fs;
-    this.fds = new FdTable(o.stdio, o.fdLimit);
-    this.brkStart = this.brk = o.brk;
-    this.cwd = o.cwd ?? '/';
-    this.umask = (o.umask ?? 0o022) & 0o777;
-    this.exePath = o.exePath ?? '/';
-    this.pid = o.pid ?? 1000;
+    const fds = new FdTable(o.stdio, o.fdLimit);
+    const pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);
-    this.segments = new SegmentState(o.descriptors);
-    this.task = new Task({ pid: this.pid, program: o.argv?.[0], nodename: o.nodename, fdLimit: this.fds.limit });
+    const task = new Task({ pid, program: o.argv?.[0], nodename: o.nodename, fdLimit: fds.limit });
+    this.init = this.proc = new Process(task, o.memory, fds, { cwd: o.cwd ?? '/', umask: (o.umask ?? 0o022) & 0o777, exePath: o.exePath ?? '/' });
+    this.proc.brkStart = this.proc.brk = o.brk;
+    this.processes.set(pid, this.proc);
+    this.lastRun = this.proc;
+    this.nextPid = pid + 1;
+    this.maxProcs = o.maxProcs ?? DEFAULT_MAX_PROCS;
+    this.proc.segments = new SegmentState(o.descriptors);
     this.clockStart = o.clockStartMicros ?? DEFAULT_CLOCK_START_MICROS;
     this.jiffies = o.jiffies ?? false;
     this.warn = o.warn ?? ((line) => process.stderr.write(line + '\n'));
     this.maxWriteBytes = o.maxWriteBytes ?? LIMITS.writeBytes.default;
   }
 
+  // The running process's state, as the handlers see it.
+  get mem(): GuestMemory { return this.proc.mem; }
+  /** TLS slots and LDT entries: the running process's. */
+  get segments(): SegmentState { return this.proc.segments!; }
+  get fds(): FdTable { return this.proc.fds; }
+  get task(): Task { return this.proc.task; }
+  get pid(): number { return this.proc.pid; }
+  get brkStart(): number { return this.proc.brkStart; }
+  set brkStart(v: number) { this.proc.brkStart = v; }
+  get brk(): number { return this.proc.brk; }
+  set brk(v: number) { this.proc.brk = v; }
+  get cwd(): string { return this.proc.cwd; }
+  set cwd(v: string) { this.proc.cwd = v; }
+  get umask(): number { return this.proc.umask; }
+  set umask(v: number) { this.proc.umask = v; }
+  get exePath(): string { return this.proc.exePath; }
+  set exePath(v: string) { this.proc.exePath = v; }
+  get exitStatus(): number | undefined { return this.proc.exitStatus; }
+
   get exited(): boolean {
     return this.exitStatus !== undefined;
+  }
+
+  /**
+   * The scheduler hands the CPU to `p`, whose own instruction count is `instructions`:
+   * the system ledger's work since the last switch goes to the process that did it, and
+   * a switch to a different process is charged (context_switch_cycles) to the one coming in.
+   */
+  beginSlice(p: Process, instructions: number): void {
+    this.proc = p;
+    this.sliceStart = instructions;
+    this.sliceMark = snapshot(this.ledger);
+    if (p !== this.lastRun) {
+      const cycles = this.profile.context_switch_cycles ?? 0;
+      this.ledger.switches++;
+      this.ledger.charge('switchCycles', cycles);
+      p.switchesIn++;
+    }
+    this.lastRun = p;
+  }
+
+  /** The running process's slice ends at its own count `instructions`. */
+  endSlice(instructions: number): void {
+    this.syncUser(instructions);
+    this.retired += instructions - this.sliceStart;
+    this.sliceStart = instructions;
+    addDelta(this.proc.ledger, this.ledger, this.sliceMark);
+    this.sliceMark = snapshot(this.ledger);
   }
 
   /**
@@ -175,12 +248,14 @@ export class Kernel {
    * `trapping` says the last instruction counted is a trap not yet entered.
    */
   syncUser(instructions: number, trapping = false): void {
-    this.ledger.instructions = instructions;
+    const all = this.retired + instructions - this.sliceStart;
+    this.ledger.instructions = all;
     const traps = this.ledger.crossings + (trapping ? 1 : 0);
-    this.ledger.setUser(userCycles(this.profile, instructions - traps, this.rdtscs));
-    // The indirect cost: the user stretch since the last crossing runs slowed (profile.indirect).
+    this.ledger.setUser(userCycles(this.profile, all - traps, this.rdtscs));
+    // The indirect cost: the user stretch since the process's last crossing runs slowed (profile.indirect).
     if (this.ledger.crossings > 0) {
-      this.indirectExact = this.indirectClosed + indirectCycles(this.profile, instructions - this.instructionsAtLastCrossing - (trapping ? 1 : 0));
+      const since = this.proc.instructionBase + instructions - this.proc.instructionsAtLastCrossing - (trapping ? 1 : 0);
+      this.indirectExact = this.indirectClosed + indirectCycles(this.profile, since);
       this.ledger.setIndirect(this.indirectExact);
     }
   }
@@ -217,18 +292,31 @@ export class Kernel {
   crossing(user: UserRegs, instructions: number): number {
     for (const poll of this.pollers) poll();
     this.syncUser(instructions, true);
-    const userInstructions = instructions - this.instructionsAtLastCrossing;
-    this.instructionsAtLastCrossing = instructions;
-    this.indirectClosed = this.indirectExact;
+    const p = this.proc;
+    const own = p.instructionBase + instructions;
+    const userInstructions = own - p.instructionsAtLastCrossing;
+    const before = snapshot(this.ledger);
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
     const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
+    p.trapRegs = regs;
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
+    if (p.parked) {
+      // The call sleeps: the trap is undone and taken again when the process can go on,
+      // so the one crossing Linux makes is charged (and traced) once, when it completes.
+      Object.assign(this.ledger, before);
+      this.syncUser(instructions - 1);
+      this.reschedule = true;
+      return regs.orig_eax;
+    }
+    p.instructionsAtLastCrossing = own;
+    this.indirectClosed = this.indirectExact;
+    if (this.multiprocess && instructions - this.sliceStart >= this.quantum) this.preempt = this.reschedule = true;
     const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result, !this.exited);
     this.seq++;
     if (this.tracers.length > 0) { // the record is for tracers: untraced runs skip building it
       const rec: CrossingRecord = {
         seq: this.seq, regs, call, entryCycles, exitCycles, cyclesAtEntry, microsAtEntry,
-        cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions,
+        cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions, pid: p.pid, switches: this.ledger.switches,
       };
       for (const t of this.tracers) t.crossing?.(rec, this);
     }
@@ -265,6 +353,10 @@ export class Kernel {
         rec.result = spec.handler(this, args) | 0;
       } catch (err) {
         if (!(err instanceof KernelError)) throw err;
+        if (err instanceof WouldBlock && this.depth === 1) {
+          this.proc.parked = err;
+          return rec;
+        }
         rec.result = -err.errno;
       } finally {
         this.depth--;
@@ -303,6 +395,8 @@ export class Kernel {
     const blocked = blockedMicros(this.profile, micros, this.nowMicros() - this.clockStart, this.jiffies);
     this.ledger.blockedMicros += blocked;
     if (this.current) this.current.blockedMicros += blocked;
+    // While it sleeps, another process may run.
+    if (this.multiprocess && this.current) this.preempt = this.reschedule = true;
   }
 
   /** copy_from_user: the bytes, or EFAULT. Charged per byte. */
@@ -357,7 +451,20 @@ export class Kernel {
 
   /** The guest asked to end (exit, exit_group, or an exit inside a batch). */
   terminate(status: number): void {
-    this.exitStatus ??= status & 0xff;
+    this.proc.exitStatus ??= status & 0xff;
+    this.reschedule = true;
+  }
+}
+
+function snapshot(l: Ledger): Ledger {
+  return Object.assign(new Ledger(), l);
+}
+
+/** to += now - mark, field by field. */
+function addDelta(to: Ledger, now: Ledger, mark: Ledger): void {
+  for (const k of Object.keys(now) as (keyof Ledger)[]) {
+    const v = now[k];
+    if (typeof v === 'number') (to as unknown as Record<string, number>)[k] += v - (mark[k] as number);
   }
 }
 

@@ -46,6 +46,7 @@ const HEAP_SLACK_MAX = 4 * HEAP_CHUNK;
 /** Merged runs are copied in pieces of at most this size. */
 const COMPACT_PIECE = 64 * 1024 * 1024;
 const ZEROS = new Uint8Array(64 * 1024);
+const FORK_CHUNK = new Uint8Array(64 * 1024);
 
 /**
  * Bookkeeping shared by every backend: the areas (AddressSpace) and the regions the
@@ -150,6 +151,29 @@ export abstract class PagedMemory implements GuestMemory {
     this.compactIfNeeded();
   }
 
+  /**
+   * fork: `into` loses everything it maps and gets this memory's areas, backend regions
+   * (with their protection and bytes) and heap state.
+   */
+  copyInto(into: PagedMemory): void {
+    for (const v of into.space.list()) into.space.remove(v.start, v.end);
+    for (const r of into.regions.splice(0)) into.rawUnmap(r.start, r.end - r.start);
+    for (const r of this.regions) {
+      into.rawMap(r.start, r.end - r.start, r.prot);
+      into.regions.push({ ...r });
+      // Fresh backing is zero: only chunks holding something are copied (a stack or heap
+      // chunk is mostly untouched, and writing zeros would make the host back it all).
+      for (let at = r.start; at < r.end; at += FORK_CHUNK.length) {
+        const piece = FORK_CHUNK.subarray(0, Math.min(FORK_CHUNK.length, r.end - at));
+        this.rawRead(at, piece);
+        if (piece.some((b) => b !== 0)) into.rawWrite(at, piece);
+      }
+    }
+    for (const v of this.space.list()) into.space.insert(v.start, v.end, v.prot, v.name);
+    into.heap = this.heap ? { ...this.heap } : undefined;
+  }
+
+  /** Host-side write that ignores guest protection (the loader filling read-only text). */
   poke(addr: number, bytes: Uint8Array): void {
     if (!this.isMapped(addr, bytes.length, PROT.NONE)) throw new Error(`poke at unmapped 0x${addr.toString(16)}`);
     this.rawWrite(addr, bytes);

@@ -47,6 +47,8 @@ export function validateProfile(raw: unknown, where: string, knownCalls: Set<str
     if ((v as number) < 0) fail(f, `must not be negative (${v})`);
     if (f !== 'clock_mhz' && f !== 'timer.hz' && !wholeMilli(v as number)) fail(f, `must be a whole number of thousandths of a cycle (${v})`);
   }
+  const ctx = at(raw, 'context_switch_cycles');
+  if (ctx !== undefined && (typeof ctx !== 'number' || !Number.isFinite(ctx) || ctx < 0)) fail('context_switch_cycles', `must be a non-negative number, not ${JSON.stringify(ctx)}`);
   if ((at(raw, 'clock_mhz') as number) === 0) fail('clock_mhz', 'must be above zero');
   if ((at(raw, 'timer.hz') as number) === 0) fail('timer.hz', 'must be above zero');
   const handlers = at(raw, 'handler_cycles');

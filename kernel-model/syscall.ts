@@ -48,7 +48,9 @@ export type ArgKind =
   | 'signal' | 'sigaction_in' | 'sigaction_out' | 'old_sigaction_in' | 'old_sigaction_out'
   | 'sighow' | 'sigset_in' | 'sigset_out' | 'old_sigset_in' | 'old_sigset_out' | 'stack_in' | 'stack_out'
   | 'futex_op' | 'futex_timeout' | 'futex_timeout64'  // the timeout, or val2 for the ops that take a count there
-  | 'futex_val3';   // a bitset, FUTEX_WAKE_OP's encoded operation, or a value
+  | 'futex_val3'
+  // Processes: pipe's two fds, wait's status, execve's argv and envp, clone's and wait's flags.
+  | 'pipefd_out' | 'wstatus_out' | 'argv_in' | 'envp_in' | 'clone_flags' | 'wait_options';   // a bitset, FUTEX_WAKE_OP's encoded operation, or a value
 
 export interface ArgSpec {
   name: string;

@@ -74,21 +74,21 @@ export interface TaskOptions {
 }
 
 export class Task {
-  readonly pid: number;
+  pid: number;
   /** The one thread's id: the pid, as for any single-threaded process. */
-  readonly tid: number;
-  /** Started by init: there is no parent process in the model. */
-  readonly ppid = 1;
-  readonly pgrp: number;
-  readonly sid: number;
+  tid: number;
+  /** The parent's pid: 1 (init) for the first process, which the model starts as init would. */
+  ppid = 1;
+  pgrp: number;
+  sid: number;
   readonly creds: Credentials = { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0 };
   readonly uts: Utsname;
   /** TASK_COMM_LEN is 16: at most 15 bytes and a NUL. */
   comm: string;
   /** The execution domain (personality(2)); 0 is PER_LINUX. */
   persona = 0;
-  readonly rlimits: Rlimit[];
-  readonly actions: SigAction[];
+  rlimits: Rlimit[];
+  actions: SigAction[];
   blocked = 0n;
   altstack: SigStack = { sp: 0, flags: SS_DISABLE, size: 0 };
   /** set_tid_address: cleared (and woken) when the thread exits. */
@@ -105,5 +105,32 @@ export class Task {
     this.comm = Buffer.from(base, 'latin1').subarray(0, 15).toString('latin1');
     this.rlimits = defaultRlimits(o.fdLimit);
     this.actions = Array.from({ length: NSIG + 1 }, () => ({ handler: 0, flags: 0, restorer: 0, mask: 0n }));
+  }
+
+  /**
+   * fork: the child's task is a copy (credentials, limits, dispositions, mask, name,
+   * process group and session) with its own pid and this process as its parent.
+   */
+  fork(pid: number): Task {
+    const t = Object.create(Task.prototype) as Task;
+    Object.assign(t, this);
+    t.pid = t.tid = pid;
+    t.ppid = this.pid;
+    Object.assign(t, {
+      creds: { ...this.creds }, uts: this.uts, rlimits: this.rlimits.map((r) => ({ ...r })),
+      actions: this.actions.map((a) => ({ ...a })), altstack: { ...this.altstack },
+      robustList: { head: 0, len: 0 }, clearChildTid: 0,
+    });
+    return t;
+  }
+
+  /** execve: handled signals go back to their default; ignored ones stay ignored; the name is the new program's. */
+  exec(program: string): void {
+    for (const a of this.actions) if (a.handler > 1) Object.assign(a, { handler: 0, flags: 0, restorer: 0, mask: 0n });
+    const base = program.split('/').pop() ?? '';
+    this.comm = Buffer.from(base, 'latin1').subarray(0, 15).toString('latin1');
+    this.altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
+    this.robustList = { head: 0, len: 0 };
+    this.clearChildTid = 0;
   }
 }

@@ -610,16 +610,54 @@ export const DEFAULT_FD_LIMIT = 256;
 
 interface Slot { file: OpenFile; cloexec: boolean }
 
+/**
+ * Descriptors referring to each open file description, over every process's table (a
+ * forked child shares its parent's descriptions): the last one closed closes it.
+ */
+const references = new WeakMap<OpenFile, number>();
+const hold = (f: OpenFile) => { references.set(f, (references.get(f) ?? 0) + 1); };
+function release(f: OpenFile): void {
+  const n = (references.get(f) ?? 1) - 1;
+  if (n > 0) references.set(f, n);
+  else { references.delete(f); f.close(); }
+}
+
 /** The descriptor table: slots point at shared descriptions; the last close closes the description. */
 export class FdTable {
   private readonly slots: (Slot | undefined)[] = [];
 
-  constructor(stdio: Stdio, readonly limit = DEFAULT_FD_LIMIT) {
-    this.slots = [
-      { file: new StdStream('stdin', 0, stdio, stdio.flags?.(0) ?? O.RDONLY), cloexec: false },
-      { file: new StdStream('stdout', 1, stdio, stdio.flags?.(1) ?? O.WRONLY), cloexec: false },
-      { file: new StdStream('stderr', 2, stdio, stdio.flags?.(2) ?? O.WRONLY), cloexec: false },
-    ];
+  constructor(stdio: Stdio | null, readonly limit = DEFAULT_FD_LIMIT) {
+    if (stdio) {
+      this.slots = [
+        { file: new StdStream('stdin', 0, stdio, stdio.flags?.(0) ?? O.RDONLY), cloexec: false },
+        { file: new StdStream('stdout', 1, stdio, stdio.flags?.(1) ?? O.WRONLY), cloexec: false },
+        { file: new StdStream('stderr', 2, stdio, stdio.flags?.(2) ?? O.WRONLY), cloexec: false },
+      ];
+      for (const s of this.slots) hold(s!.file);
+    }
+  }
+
+  /** fork: a table with the same descriptors (and close-on-exec flags) on the same descriptions. */
+  fork(): FdTable {
+    const t = new FdTable(null, this.limit);
+    this.slots.forEach((s, fd) => {
+      if (!s) return;
+      t.slots[fd] = { ...s };
+      hold(s.file);
+    });
+    return t;
+  }
+
+  /** execve: descriptors marked close-on-exec are closed. */
+  closeOnExec(): void {
+    this.slots.forEach((s, fd) => {
+      if (s?.cloexec) this.close(fd);
+    });
+  }
+
+  /** The descriptions this table refers to (a pipe's reader asks whether writers remain). */
+  files(): OpenFile[] {
+    return this.slots.flatMap((s) => (s ? [s.file] : []));
   }
 
   /** Installs at the lowest free descriptor at or above `min`, as POSIX requires. */
@@ -627,10 +665,11 @@ export class FdTable {
     let fd = min;
     while (fd < this.slots.length && this.slots[fd] !== undefined) fd++;
     if (fd >= this.limit) {
-      if (!this.shared(file)) file.close();
+      if (!references.has(file)) file.close();
       throw new KernelError(E.EMFILE);
     }
     this.slots[fd] = { file, cloexec };
+    hold(file);
     return fd;
   }
 
@@ -638,8 +677,9 @@ export class FdTable {
   installAt(fd: number, file: OpenFile, cloexec: boolean): number {
     if (fd < 0 || fd >= this.limit) throw new KernelError(E.EBADF);
     const old = this.slots[fd];
+    hold(file);
     this.slots[fd] = { file, cloexec };
-    if (old && old.file !== file && !this.shared(old.file)) old.file.close();
+    if (old) release(old.file);
     return fd;
   }
 
@@ -662,16 +702,12 @@ export class FdTable {
   close(fd: number): void {
     const f = this.get(fd);
     this.slots[fd] = undefined;
-    if (!this.shared(f)) f.close();
-  }
-
-  private shared(f: OpenFile): boolean {
-    return this.slots.some((s) => s?.file === f);
+    release(f);
   }
 
   closeAll(): void {
-    const files = new Set(this.slots.map((s) => s?.file));
+    const held = this.slots.flatMap((s) => (s ? [s.file] : []));
     this.slots.length = 0;
-    for (const f of files) f?.close();
+    for (const f of held) release(f);
   }
 }

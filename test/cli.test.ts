@@ -133,7 +133,8 @@ use('syscalls lists the table, support levels and ENOSYS entries', () => {
   assert.is(r.status, 0);
   assert.match(r.stdout, /^\s+3  read\s+full/m);
   assert.match(r.stdout, /^\s+5  open\s+partial/m);
-  assert.match(r.stdout, /^\s+2  fork\s+unimplemented/m);
+  assert.match(r.stdout, /^\s+2  fork\s+full/m);
+  assert.match(r.stdout, /^\s+26  ptrace\s+unimplemented/m);
   const j = JSON.parse(cli(['syscalls', '--json', '--personality', 'modern']).stdout);
   assert.is(j.personality, 'modern');
   assert.ok(j.syscalls.some((s: { name: string; nr: number }) => s.name === 'futex' && s.nr === 240));

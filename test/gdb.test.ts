@@ -100,7 +100,8 @@ gdb('memory and registers can be written; a watchpoint stops on the write', asyn
   await s.done;
   assert.match(out, /\$1 = 0x1234/);
   assert.match(out, /\$3 = 77/);
-  assert.match(out, /Hardware watchpoint 2: \*\$a\s+Old value = 0\s+New value = 134521120/, 'the watchpoint stops on the write');
+  // The value pushed is the address of hello's string, which moves as the generated stubs grow.
+  assert.match(out, /Hardware watchpoint 2: \*\$a\s+Old value = 0\s+New value = 1345\d{5}/, 'the watchpoint stops on the write');
   assert.match(out, /\$4 = 0x8049016/, 'just after the writing instruction');
   assert.match(out, /crossings/);
   assert.match(out, /p2-266/);

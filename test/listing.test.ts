@@ -75,7 +75,8 @@ listing('the command: counts at the top, a row per number, JSON for scripts', ()
   const j = JSON.parse(cli(['syscalls', '--personality', 'modern', '--json']).stdout);
   assert.is(j.counts.total, Number(m[1]));
   assert.is(j.syscalls.length, j.counts.total);
-  assert.equal(j.syscalls.find((s: { nr: number }) => s.nr === 2), { nr: 2, name: 'fork', support: 'unimplemented', note: 'not modelled: returns -ENOSYS, reported once by name' });
+  assert.equal(j.syscalls.find((s: { nr: number }) => s.nr === 26), { nr: 26, name: 'ptrace', support: 'unimplemented', note: 'not modelled: returns -ENOSYS, reported once by name' });
+  assert.equal(j.syscalls.find((s: { nr: number }) => s.nr === 2).support, 'full');
 });
 
 listing.run();

@@ -18,6 +18,7 @@ const OUT_KINDS = new Set<ArgKind>([
   'timespec_out', 'timespec64_out', 'utsname_out', 'sysinfo_out', 'random_out', 'cpuset_out', 'uint_out',
   'rlimit_out', 'rlimit64_out', 'user_desc', 'sigaction_out', 'old_sigaction_out', 'sigset_out', 'old_sigset_out', 'stack_out',
   'stat_out', 'statx_out', 'statfs_out', 'oldstat_out', 'iovec_out', 'path_out', 'dirent_out', 'dirent64_out', 'loff_out', 'loff_inout',
+  'pipefd_out', 'wstatus_out',
 ]);
 const PR_SET_NAME = 15, PR_GET_NAME = 16;
 
@@ -291,6 +292,25 @@ function formatStruct(spec: ArgSpec, args: number[], result: number, mem: GuestM
     case 'sigset_in': case 'sigset_out': return st.sigsetAt(mem, value, false);
     case 'old_sigset_in': case 'old_sigset_out': return st.sigsetAt(mem, value, true);
     case 'stack_in': case 'stack_out': return st.stack(mem, value);
+    case 'pipefd_out': {
+      const b = mem.read(value, 8);
+      if (!b) return hex(value);
+      const dv = new DataView(b.buffer, b.byteOffset, 8);
+      return `[${dv.getInt32(0, true)}, ${dv.getInt32(4, true)}]`;
+    }
+    case 'wstatus_out': {
+      if (result <= 0) return hex(value);
+      const w = mem.readU32(value);
+      return w === null ? hex(value) : `[${waitStatus(w)}]`;
+    }
+    case 'argv_in': return stringArray(mem, value);
+    case 'envp_in': {
+      let n = 0;
+      while (n < 65536 && (mem.readU32(value + 4 * n) ?? 0) !== 0) n++;
+      return `${hex(value)} /* ${n} var${n === 1 ? '' : 's'} */`;
+    }
+    case 'clone_flags': return cloneFlags(value);
+    case 'wait_options': return flagNames(value, [[1, 'WNOHANG'], [2, 'WUNTRACED'], [8, 'WCONTINUED'], [0x40000000, '__WALL'], [0x80000000, '__WCLONE'], [0x20000000, '__WNOTHREAD']]);
     default: return hex(value);
   }
 }
@@ -324,6 +344,37 @@ export function straceLine(rec: SyscallRecord, decoded: string[]): string {
   return `${'  '.repeat(rec.depth)}${rec.name}(${shown.join(', ')}) = ${formatResult(rec)}`;
 }
 
+/** A wait status as strace shows it: `{WIFEXITED(s) && WEXITSTATUS(s) == 0}`. */
+export function waitStatus(w: number): string {
+  if ((w & 0x7f) === 0) return `{WIFEXITED(s) && WEXITSTATUS(s) == ${(w >> 8) & 0xff}}`;
+  if ((w & 0xff) === 0x7f) return `{WIFSTOPPED(s) && WSTOPSIG(s) == ${st.signalName((w >> 8) & 0xff)}}`;
+  return `{WIFSIGNALED(s) && WTERMSIG(s) == ${st.signalName(w & 0x7f)}${w & 0x80 ? ' && WCOREDUMP(s)' : ''}}`;
+}
+
+/** argv as strace shows it: ["sh", "-c", "echo hi"]. */
+function stringArray(mem: GuestMemory, ptr: number): string {
+  if (ptr === 0) return 'NULL';
+  const items: string[] = [];
+  for (let i = 0; i < 65536; i++) {
+    const p = mem.readU32(ptr + 4 * i);
+    if (p === null) return hex(ptr);
+    if (p === 0) break;
+    const s = mem.readCString(p, 4096);
+    items.push(typeof s === 'string' ? quote(Buffer.from(s, 'latin1')) : hex(p));
+  }
+  return `[${items.join(', ')}]`;
+}
+
+const CLONE_NAMES: [number, string][] = [[0x100, 'CLONE_VM'], [0x200, 'CLONE_FS'], [0x400, 'CLONE_FILES'], [0x800, 'CLONE_SIGHAND'],
+  [0x4000, 'CLONE_VFORK'], [0x8000, 'CLONE_PARENT'], [0x10000, 'CLONE_THREAD'], [0x80000, 'CLONE_SETTLS'],
+  [0x100000, 'CLONE_PARENT_SETTID'], [0x200000, 'CLONE_CHILD_CLEARTID'], [0x1000000, 'CLONE_CHILD_SETTID']];
+
+function cloneFlags(v: number): string {
+  const sig = v & 0xff;
+  const named = flagNames(v & ~0xff, CLONE_NAMES, '');
+  return [named, sig ? st.signalName(sig) : ''].filter((x) => x).join('|') || '0';
+}
+
 /** Prints one line per call, batch entries indented under their batch. */
 export class StraceTracer implements Tracer {
   private readonly decoded = new WeakMap<SyscallRecord, string[]>();
@@ -339,13 +390,41 @@ export class StraceTracer implements Tracer {
     const d = decodeArgs(rec, k.mem, 'out', this.decoded.get(rec) ?? []);
     this.decoded.set(rec, d);
     if (k.exited && rec.sub.length === 0) this.noReturn.add(rec);
-    if (rec.depth === 0) this.emit(rec);
+    if (rec.depth === 0) this.emit(rec, pidPrefix(k, k.pid));
   }
 
-  private emit(rec: SyscallRecord): void {
-    const line = straceLine(rec, this.decoded.get(rec) ?? []);
+  /** A signal delivered: `--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=1000, si_uid=0} ---`. */
+  signal(pid: number, info: { signo: number; code: number; pid: number; uid: number; status?: number; addr?: number }, k: Kernel): void {
+    const name = st.signalName(info.signo);
+    const code = SI_CODES[info.signo === 17 ? `CLD${info.code}` : `${info.code}`] ?? String(info.code);
+    const rest = info.addr !== undefined ? `si_addr=${hex(info.addr)}`
+      : info.signo === 17 && info.status !== undefined ? `si_pid=${info.pid}, si_uid=${info.uid}, si_status=${info.code === 1 ? info.status : st.signalName(info.status)}, si_utime=0, si_stime=0`
+      : `si_pid=${info.pid}, si_uid=${info.uid}`;
+    this.print(`${pidPrefix(k, pid)}--- ${name} {si_signo=${name}, si_code=${code}, ${rest}} ---`);
+  }
+
+  /** A process ended: `+++ exited with 0 +++` or `+++ killed by SIGPIPE +++`. */
+  exit(pid: number, wstatus: number, k: Kernel): void {
+    // A run of one process ends as it always has, with its exit call (or its fault line).
+    if (!k.multiprocess) return;
+    const how = (wstatus & 0x7f) === 0 ? `exited with ${(wstatus >> 8) & 0xff}` : `killed by ${st.signalName(wstatus & 0x7f)}`;
+    this.print(`${pidPrefix(k, pid)}+++ ${how} +++`);
+  }
+
+  private emit(rec: SyscallRecord, prefix: string): void {
+    const line = prefix + straceLine(rec, this.decoded.get(rec) ?? []);
     // exit never returns: strace prints it without a result.
     this.print(rec.name === 'exit' || rec.name === 'exit_group' || this.noReturn.has(rec) ? line.replace(/ = .*$/, ' = ?') : line);
-    for (const sub of rec.sub) this.emit(sub);
+    for (const sub of rec.sub) this.emit(sub, prefix);
   }
 }
+
+/** strace -f's prefix once more than one process exists: `[pid  1001] `. */
+export function pidPrefix(k: Kernel, pid: number): string {
+  return k.multiprocess ? `[pid ${String(pid).padStart(5)}] ` : '';
+}
+
+const SI_CODES: Record<string, string> = {
+  '0': 'SI_USER', '128': 'SI_KERNEL', '-6': 'SI_TKILL', '1': 'SEGV_MAPERR',
+  CLD1: 'CLD_EXITED', CLD2: 'CLD_KILLED', CLD3: 'CLD_DUMPED', CLD5: 'CLD_STOPPED', CLD6: 'CLD_CONTINUED',
+};

@@ -3,7 +3,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { describeOutcome, runGuest } from '../../emulator/machine.js';
 import { hostStdio } from '../../host/stdio.js';
 import { StraceTracer } from '../../trace/strace.js';
-import { formatLedger } from '../../trace/summary.js';
+import { formatLedger, formatProcessLedgers } from '../../trace/summary.js';
 import { Xv6Tracer } from '../../trace/xv6.js';
 import { parseListen } from '../../gdb/server.js';
 import { BadInput, guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
@@ -27,7 +27,8 @@ export function builder(y: Argv) {
     .example('$0 run /path/to/i386/busybox --env TZ=UTC0 -- head -n 3 README.md', 'everything after -- goes to the guest, options included')
     .example('$0 run hello --strace --strace-format xv6', 'each call as xv6\'s trace lab prints it')
     .example('$0 run hello --gdb 1234', 'then in another terminal: gdb guest/build/hello -ex "target remote :1234" -ex "catch syscall write" -ex continue')
-    .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went');
+    .example('$0 run ./a.out --summary --platform modern-x86-pti', 'run your own static i386 binary and show where the cycles went')
+    .example('$0 run procs pipe --strace --summary', 'a child writes through a pipe: strace lines carry [pid N], the ledger one row per process');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -59,9 +60,12 @@ export async function handler(a: Args): Promise<void> {
   }
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
+  if (a.summary && r.kernel.multiprocess) err(formatProcessLedgers(r.kernel));
   if (a.jsonSummary) {
     writeOutput(a.jsonSummary, JSON.stringify({ guest: guest.name, platform: profile.name, personality: pers.name,
-      outcome: r.outcome, exit_code: r.exitCode, ledger: r.kernel.ledger.toJSON() }, null, 2) + '\n');
+      outcome: r.outcome, exit_code: r.exitCode, ledger: r.kernel.ledger.toJSON(),
+      ...(r.kernel.multiprocess ? { processes: [...r.kernel.reaped, ...r.kernel.processes.values()].sort((x, y) => x.pid - y.pid)
+        .map((p) => ({ pid: p.pid, ppid: p.parent?.pid ?? p.task.ppid, program: p.task.comm, wstatus: p.wstatus, ledger: p.ledger.toJSON() })) } : {}) }, null, 2) + '\n');
   }
   process.exitCode = r.exitCode;
 }

@@ -80,7 +80,7 @@ function getgroups(nr: number, name: string, width: 2 | 4): SyscallSpec<Kernel> 
 
 export const processCalls: SyscallSpec<Kernel>[] = [
   {
-    nr: 1, name: 'exit', family: 'process', support: 'full', note: 'single-threaded guests: ends the process',
+    nr: 1, name: 'exit', family: 'process', support: 'full', note: 'single-threaded guests: ends the process (a zombie until its parent waits)',
     args: [arg('status', 'int')],
     handler(k, [status]) {
       k.terminate(status);
@@ -96,7 +96,7 @@ export const processCalls: SyscallSpec<Kernel>[] = [
   id(47, 'getgid', (k) => low16(k.task.creds.gid)),
   id(49, 'geteuid', (k) => low16(k.task.creds.euid)),
   id(50, 'getegid', (k) => low16(k.task.creds.egid)),
-  { ...id(64, 'getppid', (k) => k.task.ppid), note: 'always 1: the model has no parent process, as if started by init' },
+  { ...id(64, 'getppid', (k) => k.task.ppid), note: 'the parent\'s pid; 1 for the first process (as if started by init) and for orphans' },
   id(65, 'getpgrp', (k) => k.task.pgrp),
   getgroups(80, 'getgroups', 2),
   {
@@ -136,9 +136,12 @@ export const processCalls: SyscallSpec<Kernel>[] = [
     },
   },
   {
-    nr: 158, name: 'sched_yield', family: 'process', support: 'full', note: 'one thread: nothing else to run',
+    nr: 158, name: 'sched_yield', family: 'process', support: 'full', note: 'the next runnable process takes the CPU, if there is one',
     args: [],
-    handler: () => 0,
+    handler: (k) => {
+      if (k.multiprocess) k.preempt = k.reschedule = true;
+      return 0;
+    },
   },
   {
     nr: 172, name: 'prctl', family: 'process', support: 'partial',

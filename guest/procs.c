@@ -1,0 +1,265 @@
+/* procs: fork, exec, wait, pipes and signals, one scenario per argument.
+ *   procs pipe      a child writes through a pipe, the parent reads and reaps it
+ *   procs signal    a SIGUSR1 handler (SA_SIGINFO, with a restorer) runs and returns
+ *   procs kill      a paused child is killed with SIGTERM; wait4 shows the signal
+ *   procs sigpipe   a write to a pipe without readers: EPIPE, then death by SIGPIPE
+ *   procs exec      execve of this program, of a missing file, of a non-ELF file
+ *   procs bomb      every process forks until EAGAIN (--max-procs), all are reaped
+ *   procs fill      200000 bytes through a pipe (it fills: the writer waits for the reader)
+ *   procs storm     a child sends 2000 SIGUSR1 to its parent, which counts them
+ *   procs zombies   100 children exit unreaped, then are all reaped
+ *   procs deadlock  a read from a pipe whose writer is the reader itself
+ *   procs hello     prints a line (the program exec runs)
+ */
+#include "lib.h"
+
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGPIPE 13
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SA_SIGINFO 4
+#define SA_RESTORER 0x04000000
+#define SA_RESTART 0x10000000
+#define WNOHANG 1
+#define EAGAIN 11
+#define EPIPE 32
+#define ECHILD 10
+#define O_NONBLOCK 04000
+
+struct kaction { void *handler; unsigned flags; void *restorer; unsigned mask[2]; };
+struct siginfo { int signo, err, code, pid, uid, status; int pad[26]; };
+
+void restore_rt(void);
+__asm__(".text\n.globl restore_rt\nrestore_rt:\n movl $173, %eax\n int $0x80\n");
+
+static int same(const char *a, const char *b)
+{
+    return strlen(a) == strlen(b) && memcmp(a, b, strlen(a)) == 0;
+}
+
+static void say(const char *s, int v)
+{
+    print(1, s);
+    print_int(1, v);
+    print(1, "\n");
+}
+
+static int on(int sig, void (*h)(int, struct siginfo *, void *), unsigned flags)
+{
+    struct kaction a = { (void *)h, flags | SA_RESTORER, (void *)restore_rt, { 0, 0 } };
+    return rt_sigaction(sig, &a, 0, 8);
+}
+
+static volatile int hits, from, infosig;
+
+static void counter(int sig, struct siginfo *info, void *uc)
+{
+    (void)uc;
+    hits++;
+    from = info->pid;
+    infosig = info->signo + sig * 0;
+}
+
+static int pipe_demo(void)
+{
+    int fds[2], st;
+    char buf[64];
+    if (pipe(fds) < 0) die("pipe", -1, 1);
+    int pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        print(fds[1], "hello through a pipe\n");
+        exit(7);
+    }
+    close(fds[1]);
+    int n, total = 0;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) {
+        write(1, buf, n);
+        total += n;
+    }
+    int r = wait4(pid, &st, 0, 0);
+    say("reaped the child: ", r == pid);
+    say("exit status: ", (st >> 8) & 0xff);
+    say("bytes: ", total);
+    say("the parent is not ourselves: ", getppid() != getpid());
+    return 0;
+}
+
+static int signal_demo(void)
+{
+    on(SIGUSR1, counter, SA_SIGINFO);
+    kill(getpid(), SIGUSR1);
+    say("handler ran: ", hits);
+    say("si_signo: ", infosig);
+    say("si_pid is our pid: ", from == getpid());
+    return 0;
+}
+
+static int kill_demo(void)
+{
+    int st;
+    int pid = fork();
+    if (pid == 0) {
+        pause();
+        exit(1);
+    }
+    kill(pid, SIGTERM);
+    wait4(pid, &st, 0, 0);
+    say("killed by signal: ", st & 0x7f);
+    return 0;
+}
+
+static int sigpipe_demo(void)
+{
+    int fds[2], st;
+    pipe(fds);
+    close(fds[0]);
+    struct kaction ign = { (void *)1, SA_RESTORER, (void *)restore_rt, { 0, 0 } };
+    rt_sigaction(SIGPIPE, &ign, 0, 8);
+    say("write with SIGPIPE ignored: ", write(fds[1], "x", 1));
+    int pid = fork();
+    if (pid == 0) {
+        struct kaction dfl = { (void *)0, SA_RESTORER, (void *)restore_rt, { 0, 0 } };
+        rt_sigaction(SIGPIPE, &dfl, 0, 8);
+        write(fds[1], "x", 1);
+        exit(0);
+    }
+    wait4(pid, &st, 0, 0);
+    say("child killed by signal: ", st & 0x7f);
+    return 0;
+}
+
+static int exec_demo(char **envp)
+{
+    char *args[] = { "procs", "hello", 0 };
+    int st;
+    say("execve of a missing file: ", execve("/no/such/program", args, envp));
+    say("execve of a text file: ", execve("/notes.txt", args, envp));
+    int pid = fork();
+    if (pid == 0) {
+        execve("/proc/self/exe", args, envp);
+        exit(99);
+    }
+    wait4(pid, &st, 0, 0);
+    say("exec'd child exit: ", (st >> 8) & 0xff);
+    return 0;
+}
+
+/* Every process forks 8 times; each exits with the EAGAINs it and its descendants saw. */
+static int bomb(void)
+{
+    int refused = 0, me = getpid(), st, r;
+    for (int i = 0; i < 8; i++) {
+        int pid = fork();
+        if (pid == -EAGAIN) refused++;
+        else if (pid == 0) refused = 0;
+    }
+    while ((r = wait4(-1, &st, 0, 0)) > 0)
+        refused += (st >> 8) & 0xff;
+    if (getpid() != me)
+        exit(refused > 255 ? 255 : refused);
+    say("fork refused with EAGAIN somewhere in the tree: ", refused > 0);
+    return 0;
+}
+
+static int fill(void)
+{
+    int fds[2], st;
+    static char buf[8192];
+    pipe(fds);
+    int pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        memset(buf, 'x', sizeof buf);
+        int left = 200000;
+        while (left > 0) {
+            int n = write(fds[1], buf, left < (int)sizeof buf ? left : (int)sizeof buf);
+            if (n <= 0) die("write", n, 1);
+            left -= n;
+        }
+        exit(0);
+    }
+    close(fds[1]);
+    int total = 0, n;
+    while ((n = read(fds[0], buf, 100)) > 0)
+        total += n;
+    wait4(pid, &st, 0, 0);
+    say("bytes through the pipe: ", total);
+    int nb[2];
+    pipe(nb);
+    fcntl(nb[1], 4 /* F_SETFL */, O_NONBLOCK);
+    int in = 0;
+    while ((n = write(nb[1], buf, 4096)) > 0)
+        in += n;
+    say("a pipe holds: ", in);
+    say("then write says: ", n);
+    return 0;
+}
+
+static int storm(void)
+{
+    int st, parent = getpid();
+    on(SIGUSR1, counter, SA_SIGINFO | SA_RESTART);
+    int pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < 2000; i++)
+            kill(parent, SIGUSR1);
+        exit(0);
+    }
+    while (wait4(pid, &st, 0, 0) != pid)
+        ;
+    say("handled at least one: ", hits > 0);
+    say("handled at most 2000: ", hits <= 2000);
+    return 0;
+}
+
+/* 50 children exit; the parent yields until all are zombies, then reaps them without blocking. */
+static int zombies(void)
+{
+    int st, n = 0;
+    for (int i = 0; i < 50; i++) {
+        int pid = fork();
+        if (pid == 0)
+            exit(i);
+        if (pid < 0)
+            die("fork", pid, 1);
+    }
+    for (int i = 0; i < 50; i++)
+        sched_yield();
+    int sum = 0, r;
+    while ((r = wait4(-1, &st, WNOHANG, 0)) > 0) {
+        n++;
+        sum += (st >> 8) & 0xff;
+    }
+    say("zombies reaped without waiting: ", n);
+    say("sum of their exit codes: ", sum);
+    say("then wait4 says: ", wait4(-1, &st, 0, 0));
+    return 0;
+}
+
+static int deadlock(void)
+{
+    int fds[2];
+    char c;
+    pipe(fds);
+    return read(fds[0], &c, 1);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+    const char *m = argc > 1 ? argv[1] : "";
+    if (same(m, "pipe")) return pipe_demo();
+    if (same(m, "signal")) return signal_demo();
+    if (same(m, "kill")) return kill_demo();
+    if (same(m, "sigpipe")) return sigpipe_demo();
+    if (same(m, "exec")) return exec_demo(envp);
+    if (same(m, "bomb")) return bomb();
+    if (same(m, "fill")) return fill();
+    if (same(m, "storm")) return storm();
+    if (same(m, "zombies")) return zombies();
+    if (same(m, "deadlock")) return deadlock();
+    if (same(m, "hello")) { print(1, "hello from the exec'd image\n"); return 5; }
+    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|hello\n");
+    return 2;
+}
