@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TRACE_VERSION, parseTrace, toJsonl, TraceError, type Trace } from '../trace/dump.js';
+import { TRACE_VERSION, crossingJson, parseTrace, toJsonl, TraceError, type Trace } from '../trace/dump.js';
 import { traceChrome, traceText } from '../trace/formats.js';
 import { recordTrace } from '../trace/record.js';
 import { FRAME, PAGE_HEIGHT, esp0Of, renderStep, stepJson, type Totals } from '../trace/stepper.js';
@@ -264,6 +264,8 @@ truth('rt_sigreturn: the registers at exit are the saved context it restores', a
   assert.is(eip.entry, x.eip + 2, 'at entry: after the trap in the restorer');
   assert.is(eip.exit, x.exit_regs!.eip, 'at exit: where the signal interrupted the program');
   assert.is.not(eip.exit, eip.entry);
+  // The dump writer's text for such records is JSON.stringify's.
+  for (const y of t.crossings) assert.is(crossingJson(y), JSON.stringify(y));
 });
 
 truth('whole cycles: every step\'s parts add up to its cost and the ledger so far to the counter, to the end record', async () => {
