@@ -365,6 +365,25 @@ procs('two runs of a multi-process guest give byte-identical dumps, with several
   t.crossings.forEach((x, i) => { if (i && x.pid !== t.crossings[i - 1].pid) assert.ok(x.switches > t.crossings[i - 1].switches); });
 });
 
+procs('a busybox sh pipeline: two runs, byte-identical dumps, a pid per process of the pipeline', () => {
+  const busybox = path.join(ROOT, '.cache/i386/programs/bin/busybox');
+  if (!fs.existsSync(busybox)) return; // scripts/fetch-i386.sh has not run: nothing to run
+  const d = tmpdir();
+  const run = (name: string) => {
+    const f = path.join(d, name);
+    const r = cli(['trace', busybox, '--root', d, '--out', f, '--', 'sh', '-c', 'echo one two | tr o 0 | cat'], { cwd: d });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, '0ne tw0\n');
+    return fs.readFileSync(f);
+  };
+  const a = run('a.jsonl'), b = run('b.jsonl');
+  assert.ok(a.equals(b), 'byte-identical');
+  const t = parseTrace(a.toString('utf8'), 'a.jsonl');
+  const pids = [...new Set(t.crossings.map((x) => x.pid))];
+  assert.ok(pids.length >= 4, `the shell and the three it forks: ${pids}`);
+  assert.ok(t.crossings[t.crossings.length - 1].switches >= pids.length - 1);
+});
+
 procs('step --pid follows one process; --at K --json prints one step; bad pids are one line', () => {
   const f = procsDump('c.jsonl');
   const t = parseTrace(fs.readFileSync(f, 'utf8'), f);
