@@ -103,6 +103,9 @@ bad.run();
 
 const step = suite('the stepper');
 
+/** The multi-call's own cost, without its entries'. */
+const mcOwn = (t: Trace) => t.crossings.find((x) => x.call.name === 'multi_call')!.call.cost;
+
 step('not on a terminal it prints every step', async () => {
   const d = tmpdir();
   fs.writeFileSync(path.join(d, 'in.txt'), 'Figure 3 input');
@@ -113,7 +116,7 @@ step('not on a terminal it prints every step', async () => {
   assert.is(r.status, 0, r.stderr);
   const t = parseTrace(fs.readFileSync(dumpFile, 'utf8'), dumpFile);
   assert.is((r.stdout.match(/^crossing \d+ of \d+/gm) ?? []).length, t.crossings.length);
-  assert.match(r.stdout, /^multi_call\(2, 0x[0-9a-f]+\) = 3$/m);
+  assert.match(r.stdout, new RegExp(`^multi_call\\(2, 0x[0-9a-f]+\\) = 3   \\[dispatch ${mcOwn(t).dispatch} \\+ handler ${mcOwn(t).handler}\\]$`, 'm'));
   // Each entry of the multi-call with its own cost.
   const mc = t.crossings.find((x) => x.call.name === 'multi_call')!;
   const w = mc.call.sub![0];
@@ -288,6 +291,13 @@ truth('whole cycles: every step\'s parts add up to its cost and the ledger so fa
       assert.is(so.slice(1, 6).map(num).reduce((a, b) => a + b), num(so[6]));
       assert.is(num(so[6]), x.cycles.exit);
       assert.ok(!/\d\.\d/.test(cost[0] + so[0]), 'no fractional cycles');
+      if (x.call.sub) {
+        // The batch's own line and its entries' add up to the cost line's dispatch and handler.
+        const own = [...page.matchAll(/\[dispatch ([\d,]+) \+ handler ([\d,]+)\]$/gm)].map((m) => [num(m[1]), num(m[2])]);
+        assert.is(own.length, 1 + x.call.sub.length);
+        assert.is(own.reduce((a, o) => a + o[0], 0), parts[1]);
+        assert.is(own.reduce((a, o) => a + o[1], 0), parts[2]);
+      }
       before.entry += x.cost.entry; before.dispatch += x.cost.dispatch; before.handler += x.cost.handler; before.exit += x.cost.exit;
       lastTotal = num(so[6]);
     });

@@ -120,9 +120,10 @@ export function renderStep(t: Trace | StepContext, i: number, x: CrossingDump = 
     `so far ${x.switches || h.platform.indirect ? 'outside' : 'user'} ${n(outside)} + entry ${n(l.entry)} + dispatch ${n(l.dispatch)} + handler ${n(l.handler)} + exit ${n(l.exit)} = ${n(total)}`,
   ];
   // The call and a batch's entries, each with its own cost; cut to what the page holds.
-  // An entry's cost stays in view: its call text is what gets cut.
+  // A batch's own cost and each entry's (they add up to the cost line's dispatch and
+  // handler); the cost stays in view: the call text is what gets cut.
   const entryLine = (c: CallRecord, depth: number): string => {
-    if (depth === 0) return callLine(c);
+    if (depth === 0 && !c.sub?.length) return callLine(c);
     const own = `   [dispatch ${n(c.cost.dispatch)} + handler ${n(c.cost.handler)}]`, indent = '  '.repeat(depth);
     return `${indent}${cut(callLine(c), Math.max(8, width - indent.length - own.length))}${own}`;
   };
