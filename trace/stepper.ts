@@ -1,7 +1,8 @@
-// Stepping through crossings, one at a time: the trap in its code, the registers as
-// SAVE_ALL saved them, the decoded call, its costs, and the running ledger. Works on a
-// dump (no emulator needed) or on a run recorded first. On a terminal it is interactive;
-// otherwise it prints every step, so it can be scripted.
+// Stepping through crossings, one at a time: the trap in its code, the decoded call, the
+// kernel stack frame at entry and at exit, its costs, and the running ledger, on a page
+// that fits 80x24. Works on a dump (no emulator needed) or on a run recorded first, on
+// every process or one (--pid). On a terminal it is interactive; otherwise it prints
+// every step, so it can be scripted.
 //
 // A dump of any size: the first screen needs only the header, the first record and the
 // end record (read from the file's end). Behind it, one pass builds a sparse index, a
