@@ -190,6 +190,25 @@ if (haveI386()) {
     assert.is(crossings('off') - crossings('on'), 1);
   });
 
+  glibc('the strace header names the vDSO\'s entry path; --summary counts crossings by path', () => {
+    const dir = tmpdir('syscluster-vdso-');
+    fs.writeFileSync(`${dir}/in.txt`, 'x\n');
+    const r = cli(['run', program('bin/cat'), '--root', dir, '--platform', 'skylake-2018:sysenter', '--strace', '--summary', '--', 'in.txt']);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^syscluster: .*cat: modern personality \(GNU ABI tag note\), platform skylake-2018:sysenter, vDSO \(__kernel_vsyscall by sysenter\)$/m);
+    const m = /^ {2}entry paths \(vDSO\): (\d+) by int 0x80, (\d+) by sysenter$/m.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const crossings = Number(/crossings (\d+)/.exec(r.stderr)![1]);
+    assert.is(Number(m![1]) + Number(m![2]), crossings);
+    assert.ok(Number(m![2]) >= 10);
+    const off = cli(['run', program('bin/cat'), '--root', dir, '--vdso', 'off', '--summary', '--', 'in.txt']);
+    assert.not.match(off.stderr, /entry paths/);
+    const bad = cli(['run', 'hello', '--vdso', 'maybe']);
+    assert.is.not(bad.status, 0);
+    assert.match(bad.stderr, /vdso/);
+    assert.not.match(bad.stderr, /\n\s+at /);
+  });
+
   glibc('with sysenter chosen, glibc enters by sysenter through __kernel_vsyscall, each crossing costed as sysenter', async () => {
     const { runGuest } = await import('../emulator/machine.js');
     const { HostFileSystem } = await import('../host/hostfs.js');
