@@ -142,6 +142,19 @@ sysenter('a guest\'s own int 0x80 is costed as int 0x80, whichever path the vDSO
   assert.ok(entryCycles(old.r.kernel.profile) < entryCycles(int80));
 });
 
+sysenter('a sysenter of the guest\'s own returns through the landing pad; a bad [ebp] ends in SIGSEGV; without a vDSO it is a fault', async () => {
+  const seen: CrossingRecord[] = [];
+  const ok = await run('sysenter', [], { vdso: true, tracers: [{ crossing: (rec) => { seen.push(rec); } }] });
+  assert.equal(ok.outcome, { kind: 'exited', status: 0 });
+  assert.equal(seen.map((c) => `${c.call.name}:${c.path}:${c.regs.ebp}`), ['getpid:sysenter:7', 'exit:int80:7']);
+  const bad = await run('sysenter', ['x'], { vdso: true });
+  assert.is(bad.outcome.kind, 'signaled');
+  assert.match(JSON.stringify(bad.outcome), /SIGSEGV.*pop ebp/);
+  assert.is(bad.kernel.ledger.crossings, 0);
+  const none = await run('sysenter', []);
+  assert.match(JSON.stringify(none.outcome), /SIGSEGV.*sysenter is a privileged instruction/);
+});
+
 sysenter('vsyscall_loop: calls through __kernel_vsyscall enter by sysenter when chosen, and cost its figures', async () => {
   const go = async (platform: string) => {
     const seen: CrossingRecord[] = [];
