@@ -94,6 +94,8 @@ export const runOptions = {
   nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
   'max-procs': { type: 'number', default: 64, describe: 'processes that may exist at once; fork past it fails with EAGAIN' },
   quantum: { type: 'number', default: 100_000, describe: 'instructions a process runs before the next may take the CPU (checked at its system calls)' },
+  vdso: { type: 'string', default: 'auto', choices: ['auto', 'on', 'off'],
+    describe: 'map a vDSO (AT_SYSINFO, AT_SYSINFO_EHDR): a C library then enters by __kernel_vsyscall (sysenter when the platform choice says so, e.g. skylake-2018:sysenter) and reads the clocks without a crossing; auto: on under the modern personality' },
 } as const;
 
 /** --max-memory as bytes: a number with an optional K, M or G (powers of 1024). */
@@ -227,6 +229,7 @@ export interface GuestArgs {
   nodename: string;
   maxProcs: number;
   quantum: number;
+  vdso?: string;
 }
 
 /** A count option: a whole number from 1 to `max`, or a one-line error. */
@@ -271,6 +274,7 @@ export async function guestRun(a: GuestArgs, stdio: Stdio): Promise<{ guest: Ret
       seed: seedOf(a.seed ?? 1), maxMemory: a.maxMemory === undefined ? DEFAULT_MAX_MEMORY : memorySize(a.maxMemory),
       nodename: nodename(a.nodename),
       maxProcs: count('max-procs', a.maxProcs, 4096), quantum: count('quantum', a.quantum, 1_000_000_000),
+      ...(a.vdso === 'on' || a.vdso === 'off' ? { vdso: a.vdso === 'on' } : {}),
     },
   };
 }

@@ -1,11 +1,13 @@
 // Loading a program as Linux's binfmt_elf does: its segments (at their addresses, or at
 // a base for a PIE program), its interpreter (PT_INTERP, an ET_DYN placed top-down like
-// any mmap), and the initial stack with argv, envp and the auxiliary vector.
+// any mmap), the vDSO with its data page (emulator/vdso.ts), and the initial stack with
+// argv, envp and the auxiliary vector.
 import { PROT, type GuestMemory } from '../kernel-model/memory.js';
 import { MMAP_BASE } from '../kernel-model/mm.js';
 import type { SeededRandom } from '../kernel-model/random.js';
 import { E, KernelError, errnoName } from '../kernel-model/errno.js';
 import { O, type FileSystem } from '../kernel-model/vfs.js';
+import type { VdsoImage } from './vdso.js';
 import { BadInput, PAGE_SIZE, PF_R, PF_W, PF_X, USER_TOP, pageDown, pageUp, parseElf, type ElfImage } from './elf.js';
 
 export const STACK_TOP = USER_TOP;
@@ -17,7 +19,7 @@ const MAX_INTERP_BYTES = 64 * 1024 * 1024;
 
 export const AT = {
   NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9, UID: 11, EUID: 12, GID: 13, EGID: 14,
-  PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, EXECFN: 31,
+  PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, EXECFN: 31, SYSINFO: 32, SYSINFO_EHDR: 33,
 } as const;
 
 export interface LoadOptions {
@@ -32,6 +34,20 @@ export interface LoadOptions {
   /** AT_UID and friends. */
   uid?: number;
   gid?: number;
+  /** The vDSO to map (with its data page below it), named in AT_SYSINFO and AT_SYSINFO_EHDR. */
+  vdso?: VdsoImage;
+}
+
+/** Where the vDSO and its data page were mapped. */
+export interface MappedVdso {
+  image: VdsoImage;
+  /** The vDSO's first byte (AT_SYSINFO_EHDR). */
+  base: number;
+  /** The data page (vvar), just below. */
+  vvar: number;
+  /** __kernel_vsyscall (AT_SYSINFO) and the sysenter landing pad, as addresses. */
+  vsyscall: number;
+  landingPad: number;
 }
 
 export interface LoadedProgram {
@@ -46,6 +62,7 @@ export interface LoadedProgram {
   brk: number;
   /** The auxiliary vector as pushed (for tests and traces). */
   auxv: [number, number][];
+  vdso?: MappedVdso;
 }
 
 const protOf = (flags: number) => (flags & PF_R ? PROT.READ : 0) | (flags & PF_W ? PROT.WRITE : 0) | (flags & PF_X ? PROT.EXEC : 0);
@@ -122,15 +139,32 @@ export function loadProgram(mem: GuestMemory, file: Uint8Array, name: string, o:
     mapImage(mem, ii, bytes, base - ii.start, `${name}: interpreter ${path}`);
     interp = { path, image: ii, base: base - ii.start, bytes };
   }
+  // Linux maps the vDSO after the interpreter (arch_setup_additional_pages), top-down like it.
+  const vdso = o.vdso && mapVdso(mem, o.vdso, name);
   const entry = interp ? interp.image.entry + interp.base : image.entry + bias;
   const auxv: [number, number][] = [
+    ...(vdso ? [[AT.SYSINFO, vdso.vsyscall], [AT.SYSINFO_EHDR, vdso.base]] as [number, number][] : []),
     [AT.PHDR, image.phdrAddress ? image.phdrAddress + bias : 0], [AT.PHENT, image.phentsize], [AT.PHNUM, image.phnum],
     [AT.PAGESZ, PAGE_SIZE], [AT.BASE, interp ? interp.base : 0], [AT.FLAGS, 0], [AT.ENTRY, image.entry + bias],
     [AT.UID, o.uid ?? 0], [AT.EUID, o.uid ?? 0], [AT.GID, o.gid ?? 0], [AT.EGID, o.gid ?? 0],
     [AT.PLATFORM, 0], [AT.HWCAP, o.hwcap ?? 0], [AT.CLKTCK, 100], [AT.SECURE, 0], [AT.RANDOM, 0], [AT.EXECFN, 0],
   ];
   const esp = buildStack(mem, o, auxv);
-  return { image, bias, interp, entry, esp, brk: pageUp(image.end + bias), auxv };
+  return { image, bias, interp, entry, esp, brk: pageUp(image.end + bias), auxv, vdso };
+}
+
+/** Maps [vvar] (read-only) and [vdso] (read and execute) together, the data page first. */
+function mapVdso(mem: GuestMemory, v: VdsoImage, name: string): MappedVdso {
+  const size = pageUp(v.bytes.length);
+  const span = v.vvarBytes + size;
+  const vvar = mem.space.findFree(span, MMAP_BASE);
+  if (vvar < 0 || !mem.map(vvar, v.vvarBytes, PROT.READ, '[vvar]') || !mem.map(vvar + v.vvarBytes, size, PROT.READ | PROT.WRITE, '[vdso]')) {
+    throw new BadInput(`${name}: no room for the vDSO (${span} bytes): --max-memory is too small`);
+  }
+  const base = vvar + v.vvarBytes;
+  mem.poke(base, v.bytes);
+  mem.protect(base, size, PROT.READ | PROT.EXEC);
+  return { image: v, base, vvar, vsyscall: base + v.symbols.get('__kernel_vsyscall')!, landingPad: base + v.landingPad };
 }
 
 /**

@@ -12,7 +12,10 @@ import type { Descriptor, DescriptorTables } from '../kernel-model/sys/tls.js';
 import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX, STOP, STOP_PC } from './native.js';
-import { UC_ERR, UC_HOOK, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
+import { UC_ERR, UC_HOOK, UC_PROT, Unicorn, X86_INS, X86_REG, errorText } from './unicorn.js';
+import { vdsoImage } from './vdso.js';
+import { entryPathOf } from '../kernel-model/vvar.js';
+import { E } from '../kernel-model/errno.js';
 import { runProcesses } from './procs.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
@@ -58,6 +61,11 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   quantum?: number;
   /** Attach to this kernel's running process instead of starting a kernel (fork, execve: emulator/procs.ts). */
   kernel?: Kernel;
+  /**
+   * Map a vDSO (AT_SYSINFO, AT_SYSINFO_EHDR), whose __kernel_vsyscall enters by the
+   * profile's entry path (--vdso). Default: on under the modern personality, off under the paper's.
+   */
+  vdso?: boolean;
 }
 
 /** What stopped a debugger's slice of the guest. */
@@ -119,7 +127,14 @@ export class Machine {
     this.kernel = o.kernel ?? new Kernel({ ...o, memory: this.mem, brk: 0, descriptors: this.descriptors });
     try {
       const hwcap = cpuidFeatures(this.uc);
-      this.program = loadProgram(this.mem, file, name, { argv: o.argv, envp: o.envp ?? [], fs: o.fs, random: this.kernel.random, hwcap });
+      const vdso = (o.vdso ?? this.kernel.personality.name === 'modern') ? vdsoImage(entryPathOf(this.kernel.profile)) : undefined;
+      this.program = loadProgram(this.mem, file, name, { argv: o.argv, envp: o.envp ?? [], fs: o.fs, random: this.kernel.random, hwcap, vdso });
+      const v = this.program.vdso;
+      if (v) {
+        this.kernel.attachVdso(this.mem, v.vvar, {
+          sigreturn: v.base + v.image.symbols.get('__kernel_sigreturn')!, rtSigreturn: v.base + v.image.symbols.get('__kernel_rt_sigreturn')!,
+        });
+      }
       setUpDescriptorTables(this.uc);
     } catch (err) {
       this.uc.close();
@@ -144,6 +159,7 @@ export class Machine {
     try {
       this.uc.hookMemInvalid((_type, address) => this.onBadAccess(Number(address)));
       this.hookRdtsc(file);
+      if (this.program.vdso) this.uc.hookInsn(X86_INS.SYSENTER, () => this.guard(() => this.onSysenter(), undefined));
     } catch (err) {
       this.release();
       throw err;
@@ -167,7 +183,7 @@ export class Machine {
   /** What the helper needs of a new block: its instruction count and the first that traps. */
   private decodeForHelper(address: number, size: number): { insns: number; trap?: number } {
     const insns = this.decodeBlock(address, size);
-    const trap = insns.findIndex((i) => trapOf(i) !== undefined);
+    const trap = insns.findIndex((i) => trapOf(i) !== undefined && !(this.program.vdso && i.mnemonic === 'sysenter'));
     return { insns: insns.length, trap: trap < 0 ? undefined : trap };
   }
 
@@ -233,6 +249,11 @@ export class Machine {
       if (!(s.flags & PF_X)) continue;
       for (const at of findRdtsc(this.dis, bytes.subarray(s.offset, s.offset + s.filesz), s.vaddr + bias)) this.rdtscSites.add(at);
     }
+    const v = this.program.vdso;
+    if (v) { // the vDSO's code starts at its first function
+      const text = Math.min(...v.image.symbols.values());
+      for (const at of findRdtsc(this.dis, v.image.bytes.subarray(text), v.base + text)) this.rdtscSites.add(at);
+    }
     this.hooks.hookRdtsc([...this.rdtscSites], (after) => this.guard(() => this.kernel.rdtsc(this.executedBefore(after)), 0));
   }
 
@@ -253,7 +274,7 @@ export class Machine {
         this.uc.emuStop();
         return;
       }
-      const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions);
+      const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions, this.program.vdso ? 'int80' : undefined);
       this.hooks.setResult(result);
       if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
       return;
@@ -285,6 +306,44 @@ export class Machine {
       ['SIGSEGV', `exception ${intno}`];
     this.stopWithSignal(signal, eip, why);
   }
+
+  /**
+   * sysenter, as Linux takes it (do_fast_syscall_32): the call in eax, ebx, ecx, edx, esi
+   * and edi, the user's stack in ebp and the sixth argument (the caller's ebp, pushed by
+   * __kernel_vsyscall) at [ebp]; the return is to the vDSO's landing pad with esp = that
+   * stack and ebp restored, as sysexit leaves them. An unreadable [ebp] is -EFAULT.
+   */
+  private onSysenter(): void {
+    const v = this.program.vdso!;
+    const r = (reg: number) => this.uc.regRead(reg);
+    const stack = r(X86_REG.EBP);
+    const saved = this.mem.read(stack, 4);
+    let result: number, ebp = stack;
+    if (!saved) {
+      result = -E.EFAULT;
+    } else {
+      ebp = new DataView(saved.buffer, saved.byteOffset, 4).getUint32(0, true);
+      const user: UserRegs = {
+        eax: r(X86_REG.EAX), ebx: r(X86_REG.EBX), ecx: r(X86_REG.ECX), edx: r(X86_REG.EDX), esi: r(X86_REG.ESI), edi: r(X86_REG.EDI),
+        ebp, esp: stack, eip: v.landingPad, eflags: r(X86_REG.EFLAGS), cs: USER_CS, ds: USER_DS, es: USER_DS, ss: USER_DS,
+      };
+      // The trap frame others read (fork copies it to the child): as the return will leave the registers.
+      for (const name of ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags'] as const) this.hooks.regs[REG_INDEX[name]] = user[name];
+      result = this.kernel.crossing(user, this.hooks.instructions, 'sysenter');
+    }
+    this.uc.regWrite(X86_REG.EAX, result >>> 0);
+    this.uc.regWrite(X86_REG.EBP, ebp);
+    this.uc.regWrite(X86_REG.ESP, stack);
+    // A stop asked for here is not seen before the next block runs: when the kernel stops the
+    // process, it goes to the run's end address instead, and settle() puts it at the landing pad.
+    const stop = this.kernel.exited || this.kernel.reschedule;
+    if (stop) this.sysenterResume = v.landingPad;
+    this.uc.regWrite(X86_REG.EIP, ((stop ? STOP_PC : v.landingPad) - sysenterEipAdjust()) >>> 0);
+    if (stop) this.uc.emuStop();
+  }
+
+  /** Where a process stopped by its sysenter goes on (the vDSO's landing pad), until settle() puts it there. */
+  private sysenterResume: number | undefined;
 
   private onBadAccess(address: number): boolean {
     this.faultAddress = address;
@@ -377,6 +436,10 @@ export class Machine {
    * instructions before that point, then end the guest there.
    */
   private settle(err: number): Settled {
+    if (this.sysenterResume !== undefined) {
+      this.uc.regWrite(X86_REG.EIP, this.sysenterResume);
+      this.sysenterResume = undefined;
+    }
     let limited = false;
     let counted = false; // the instruction count is already exact
     const stop = this.hooks.stop;
@@ -506,7 +569,7 @@ export class Machine {
       ebp: r(X86_REG.EBP), esp: r(X86_REG.ESP), eip: r(X86_REG.EIP), eflags: r(X86_REG.EFLAGS), cs: USER_CS, ds: USER_DS, es: USER_DS, ss: USER_DS,
     };
     try {
-      this.uc.regWrite(X86_REG.EAX, this.kernel.crossing(user, this.hooks.instructions));
+      this.uc.regWrite(X86_REG.EAX, this.kernel.crossing(user, this.hooks.instructions, this.program.vdso ? 'int80' : undefined));
     } catch (err) {
       this.callbackError ??= err;
     }
@@ -668,6 +731,33 @@ class UnicornDescriptors implements DescriptorTables {
       }
     }
   }
+}
+
+let eipAdjust: number | undefined;
+
+/**
+ * What Unicorn adds to eip after a sysenter hook returns (2.0.1 adds the instruction's
+ * length to the eip the hook wrote), found once on a throwaway engine: a hook that wants
+ * the guest to go on at X writes X less this.
+ */
+function sysenterEipAdjust(): number {
+  if (eipAdjust === undefined) {
+    const probe = new Unicorn();
+    try {
+      const at = 0xffffd000, target = at + 0x100;
+      probe.memMap(at, PAGE_SIZE, UC_PROT.READ | UC_PROT.EXEC);
+      const code = new Uint8Array(0x102).fill(0x90);
+      code.set([0x0f, 0x34], 0); // sysenter
+      code.set([0xf4], 0x100); // hlt
+      probe.memWrite(at, code);
+      probe.hookInsn(X86_INS.SYSENTER, () => probe.regWrite(X86_REG.EIP, target));
+      probe.emuStart(at, 0, 1);
+      eipAdjust = (probe.regRead(X86_REG.EIP) - target) | 0;
+    } finally {
+      probe.close();
+    }
+  }
+  return eipAdjust;
 }
 
 let cpuidEdx: number | undefined;

@@ -26,6 +26,7 @@ export const UC_PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4, ALL: 7 } as const;
 
 export const UC_HOOK = {
   INTR: 1 << 0,
+  INSN: 1 << 1,
   CODE: 1 << 2,
   BLOCK: 1 << 3,
   MEM_INVALID: 0x3f0, // UNMAPPED and PROT, for read, write and fetch
@@ -53,6 +54,9 @@ export const X86_REG = {
   GDTR: 243, LDTR: 244,
 } as const;
 
+/** uc_x86_insn values for UC_HOOK_INSN. */
+export const X86_INS = { SYSENTER: 700 } as const;
+
 /** struct uc_x86_mmr: u16 selector, (pad), u64 base at 8, u32 limit at 16, u32 flags at 20. */
 const MMR_SIZE = 24;
 
@@ -72,10 +76,11 @@ function loadApi() {
   }
   k.opaque('uc_engine');
   const CodeHook = k.proto('void sc_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user)');
+  const InsnHook = k.proto('void sc_insn_hook(uc_engine *uc, void *user)');
   const MemHook = k.proto(
     'bool sc_mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user)');
   return {
-  CodeHook, MemHook,
+  CodeHook, MemHook, InsnHook,
   open: lib.func('int uc_open(int arch, int mode, _Out_ uc_engine **uc)'),
   close: lib.func('int uc_close(uc_engine *uc)'),
   strerror: lib.func('const char *uc_strerror(int code)'),
@@ -92,6 +97,7 @@ function loadApi() {
   // uc_hook_add is variadic in C; each hook kind in use is declared with its fixed arguments.
   hookAddCode: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_code_hook *cb, void *user, uint64_t begin, uint64_t end)'),
   hookAddMem: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_mem_hook *cb, void *user, uint64_t begin, uint64_t end)'),
+  hookAddInsn: lib.func('int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, sc_insn_hook *cb, void *user, uint64_t begin, uint64_t end, int insn)'),
   hookDel: lib.func('int uc_hook_del(uc_engine *uc, size_t hh)'),
   };
 }
@@ -190,6 +196,15 @@ export class Unicorn {
     this.registered.push(cb);
     const out = [0];
     check('uc_hook_add', unicorn().hookAddCode(this.handle, out, UC_HOOK.CODE, cb, null, begin, end) as number);
+    return out[0];
+  }
+
+  /** A hook on one instruction (UC_HOOK_INSN), e.g. sysenter: `fn` runs in place of the instruction. */
+  hookInsn(insn: number, fn: () => void): number {
+    const cb = koffi().register(() => fn(), koffi().pointer(unicorn().InsnHook));
+    this.registered.push(cb);
+    const out = [0];
+    check('uc_hook_add', unicorn().hookAddInsn(this.handle, out, UC_HOOK.INSN, cb, null, 1, 0, insn) as number);
     return out[0];
   }
 

@@ -4,7 +4,8 @@
 // context: checked helpers for guest memory, the fd table, the clock and the ledger.
 import * as boundary from './boundary.js';
 import type { PtRegs, UserRegs } from './boundary.js';
-import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, indirectCycles, userCycles, type PlatformProfile } from './cost.js';
+import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, indirectCycles, resolveProfile, userCycles, type EntryPath, type PlatformProfile } from './cost.js';
+import { VvarPages, entryPathOf, type VdsoEntries } from './vvar.js';
 import { E, KernelError } from './errno.js';
 import type { GuestMemory } from './memory.js';
 import type { SyscallSpec } from './syscall.js';
@@ -56,6 +57,8 @@ export interface CrossingRecord {
   /** The process that trapped, and the context switches of the run so far (dumps carry both). */
   pid: number;
   switches: number;
+  /** The way in, when the process has a vDSO (int 0x80, or sysenter through its __kernel_vsyscall). */
+  path?: EntryPath;
 }
 
 export interface Tracer {
@@ -169,6 +172,10 @@ export class Kernel {
   private indirectExact = 0;
   /** Bytes written by write-family calls so far, and the run's limit (--max-write-bytes). */
   written = 0;
+  /** The vDSO's data pages (kernel-model/vvar.ts), one per address space that has a vDSO. */
+  readonly vvar = new VvarPages();
+  /** The profiles crossings by each entry path are charged by, made on first use (profileFor). */
+  private readonly pathProfiles = new Map<EntryPath, PlatformProfile>();
   private readonly maxWriteBytes: number;
 
   constructor(o: KernelOptions) {
@@ -231,6 +238,7 @@ export class Kernel {
       p.switchesIn++;
     }
     this.lastRun = p;
+    this.syncVvar();
   }
 
   /** The running process's slice ends at its own count `instructions`. */
@@ -283,13 +291,43 @@ export class Kernel {
     return this.nowMicros() - this.clockStart;
   }
 
+  /**
+   * The profile a crossing by `path` is charged by: the run's own profile with that entry
+   * path's figures (its mitigations kept). Without entry paths, the run's profile.
+   */
+  profileFor(path: EntryPath): PlatformProfile {
+    if (!this.profile.entry_paths || entryPathOf(this.profile) === path) return this.profile;
+    let p = this.pathProfiles.get(path);
+    if (!p) {
+      const m = this.profile.mitigations;
+      p = { ...resolveProfile(this.profile, { path, pti: m?.pti, spectre_v2: m?.spectre_v2 }), name: this.profile.name };
+      this.pathProfiles.set(path, p);
+    }
+    return p;
+  }
+
+  /** Brings the running process's vDSO data page up to date with the clock (after a sleep, on a switch). */
+  syncVvar(): void {
+    this.vvar.sync(this.mem, this.profile, { clockStartMicros: this.clockStart, blockedMicros: this.ledger.blockedMicros });
+  }
+
+  /** A new address space's vDSO: its data page at `at` (written now) and its signal return paths. */
+  attachVdso(mem: GuestMemory, at: number, entries: VdsoEntries): void {
+    this.vvar.attach(mem, at, this.profile, { clockStartMicros: this.clockStart, blockedMicros: this.ledger.blockedMicros }, entries);
+  }
+
   /** Processor time the guest has used, user and kernel, blocked time excluded (CLOCK_PROCESS_CPUTIME_ID). */
   cpuNanos(): number {
     return Math.floor(cyclesToMicros(this.profile, this.ledger.totalCycles) * 1000);
   }
 
-  /** A trap from the guest: enter, dispatch, exit. Returns the value for eax. */
-  crossing(user: UserRegs, instructions: number): number {
+  /**
+   * A trap from the guest: enter, dispatch, exit. Returns the value for eax. `path`, when
+   * given, is the way the guest came in, costed by that path's figures (a process with a
+   * vDSO: its int 0x80 and its sysenter are told apart); without it, the crossing costs
+   * what the profile's chosen entry path does.
+   */
+  crossing(user: UserRegs, instructions: number, path?: EntryPath): number {
     for (const poll of this.pollers) poll();
     this.syncUser(instructions, true);
     const p = this.proc;
@@ -297,7 +335,8 @@ export class Kernel {
     const userInstructions = own - p.instructionsAtLastCrossing;
     const before = snapshot(this.ledger);
     const cyclesAtEntry = this.cycles(), microsAtEntry = this.nowMicros();
-    const { regs, cycles: entryCycles } = boundary.enter(this.ledger, this.profile, user);
+    const pathProfile = path ? this.profileFor(path) : this.profile;
+    const { regs, cycles: entryCycles } = boundary.enter(this.ledger, pathProfile, user);
     p.trapRegs = regs;
     const call = this.dispatch(regs.orig_eax, boundary.syscallArgs(regs));
     if (p.parked) {
@@ -311,12 +350,14 @@ export class Kernel {
     p.instructionsAtLastCrossing = own;
     this.indirectClosed = this.indirectExact;
     if (this.multiprocess && instructions - this.sliceStart >= this.quantum) this.preempt = this.reschedule = true;
-    const exitCycles = boundary.exit(this.ledger, this.profile, regs, call.result, !this.exited);
+    this.syncVvar();
+    const exitCycles = boundary.exit(this.ledger, pathProfile, regs, call.result, !this.exited);
     this.seq++;
     if (this.tracers.length > 0) { // the record is for tracers: untraced runs skip building it
       const rec: CrossingRecord = {
         seq: this.seq, regs, call, entryCycles, exitCycles, cyclesAtEntry, microsAtEntry,
         cyclesAtExit: this.cycles(), microsAtExit: this.nowMicros(), userInstructions, pid: p.pid, switches: this.ledger.switches,
+        ...(path ? { path } : {}),
       };
       for (const t of this.tracers) t.crossing?.(rec, this);
     }

@@ -9,7 +9,8 @@
 // struct sigcontext (88 bytes): gs, fs, es, ds, edi, esi, ebp, esp, ebx, edx, ecx, eax,
 // trapno, err, eip, cs, eflags, esp_at_signal, ss, fpstate, oldmask, cr2. The model keeps
 // no FPU state for the guest, so fpstate is NULL (sigreturn then leaves the FPU alone).
-// pretcode is the SA_RESTORER the C library passed, or the retcode on the frame:
+// pretcode is the SA_RESTORER the C library passed, else the vDSO's __kernel_sigreturn or
+// __kernel_rt_sigreturn when the process has a vDSO (as Linux), else the retcode on the frame:
 // `popl %eax; movl $119,%eax; int $0x80` (sigreturn) or `movl $173,%eax; int $0x80` (rt).
 import type { UserRegs } from './boundary.js';
 import type { GuestMemory } from './memory.js';
@@ -17,6 +18,7 @@ import type { Process, SigInfo } from './process.js';
 import { SA } from './signals.js';
 import type { SigAction } from './task.js';
 import { SS_AUTODISARM, SS_DISABLE } from './task.js';
+import { vdsoEntriesOf } from './vvar.js';
 
 export const SIGCONTEXT_SIZE = 88;
 const FPSTATE_SIZE = 624;
@@ -68,7 +70,9 @@ export function setupFrame(p: Process, sig: number, act: SigAction, info: SigInf
   const size = rt ? RT_SIGFRAME_SIZE : SIGFRAME_SIZE;
   sp = (((sp - size) + 4) & ~15) - 4 >>> 0; // align_sigframe: (sp + 4) 16-aligned at the handler's entry
   const frame = new Uint8Array(size), dv = new DataView(frame.buffer);
-  const restorer = act.flags & SA.RESTORER ? act.restorer : 0;
+  // Without SA_RESTORER the handler returns through the vDSO when there is one, else the frame's retcode.
+  const vdso = vdsoEntriesOf(mem);
+  const restorer = act.flags & SA.RESTORER ? act.restorer : vdso ? (rt ? vdso.rtSigreturn : vdso.sigreturn) : 0;
   if (rt) {
     const infoAt = 16, ucAt = 16 + SIGINFO_SIZE, retAt = ucAt + UCONTEXT_SIZE;
     dv.setUint32(0, restorer || sp + retAt, true);

@@ -8,6 +8,9 @@ import { Xv6Tracer } from '../../trace/xv6.js';
 import { parseListen } from '../../gdb/server.js';
 import { BadInput, guestPositionals, guestRun, openOutput, writeOutput } from '../common.js';
 import { writeAllSync } from '../output.js';
+import { entryPathOf } from '../../kernel-model/vvar.js';
+import type { EntryPath } from '../../kernel-model/cost.js';
+import type { CrossingRecord, Tracer } from '../../kernel-model/kernel.js';
 
 export const command = 'run <guest> [args..]';
 export const describe = 'Run an i386 guest with every int 0x80 handled by the kernel model';
@@ -42,9 +45,14 @@ export async function handler(a: Args): Promise<void> {
   const traceTo = a.straceOut ? openOutput(a.straceOut) : a.strace ? 2 : undefined;
   const trace = (line: string) => writeAllSync(traceTo!, line + '\n');
   const xv6 = a.straceFormat === 'xv6';
-  if (traceTo !== undefined && !xv6) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}`);
+  const vdso = options.vdso ?? pers.name === 'modern';
+  const vdsoNote = vdso ? `, vDSO (__kernel_vsyscall by ${entryPathOf(profile) === 'sysenter' ? 'sysenter' : 'int 0x80'})` : '';
+  if (traceTo !== undefined && !xv6) trace(`syscluster: ${guest.name}: ${pers.name} personality (${personalityWhy}), platform ${profile.name}${vdsoNote}`);
   const tracer = traceTo === undefined ? undefined : xv6 ? new Xv6Tracer(trace) : new StraceTracer(trace);
-  const tracers = tracer ? [tracer] : [];
+  const tracers: Tracer[] = tracer ? [tracer] : [];
+  // With a vDSO, --summary counts the crossings by the entry path each took.
+  const byPath: Record<EntryPath, number> = { int80: 0, sysenter: 0 };
+  if (a.summary && vdso) tracers.push({ crossing: (rec: CrossingRecord) => { if (rec.path) byPath[rec.path]++; } });
   let r;
   if (listen) {
     const { runUnderGdb } = await import('../../gdb/session.js');
@@ -60,6 +68,7 @@ export async function handler(a: Args): Promise<void> {
   }
   if (r.outcome.kind !== 'exited') err(`syscluster: ${guest.name}: ${describeOutcome(r.outcome)}`);
   if (a.summary) err(formatLedger(r.kernel.ledger, profile, pers.name));
+  if (a.summary && vdso) err(`  entry paths (vDSO): ${byPath.int80} by int 0x80, ${byPath.sysenter} by sysenter`);
   if (a.summary && r.kernel.multiprocess) err(formatProcessLedgers(r.kernel));
   if (a.jsonSummary) {
     writeOutput(a.jsonSummary, JSON.stringify({ guest: guest.name, platform: profile.name, personality: pers.name,

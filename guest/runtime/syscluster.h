@@ -14,7 +14,8 @@
  *   2. long syscall(long nr, ...): any call by number, up to six arguments.
  *   3. The multi-call (paper section 2.2, Figure 3): many calls, one crossing.
  *   4. The helpers: strlen, memcpy, memset, memcmp, atoi, print, print_int, die, rdtscl.
- *   5. With `syscluster cc --specialized defs.json`, your specialized calls: the
+ *   5. sc_vdso_sym(envp, name): a function of the vDSO (vdso.h), e.g. __vdso_gettimeofday.
+ *   6. With `syscluster cc --specialized defs.json`, your specialized calls: the
  *      generated specialized.h gives each one __NR_name and a function of its name.
  */
 #ifndef SYSCLUSTER_H
@@ -22,6 +23,7 @@
 
 #include "lib.h"        /* the stubs (syscalls.h), O_* and SEEK_* flags, helpers, rdtscl */
 #include "multicall.h"  /* struct sys_params, mc_entry */
+#include "vdso.h"       /* sc_vdso_sym: the vDSO's functions (its clocks, without a crossing) */
 
 /* Any system call by number, with up to six arguments (ebx, ecx, edx, esi, edi, ebp).
  * Returns eax: the result, or a negative errno. Example: syscall(__NR_getpid). */
