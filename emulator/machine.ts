@@ -92,6 +92,15 @@ export interface RunResult {
 }
 
 let disassembler: Promise<Disassembler> | undefined;
+
+/** The instructions around a trap: the trap itself marked. */
+export interface TrapSite { at: number; disasm: { address: number; text: string; trap: boolean }[] }
+
+/** The engine whose process made the crossing a kernel is running (a run has one engine a process). */
+const trapping = new WeakMap<Kernel, Machine>();
+
+/** Where the crossing a kernel is running came from, when an engine made it. */
+export const trapSite = (k: Kernel): TrapSite | undefined => trapping.get(k)?.trapContext();
 export const sharedDisassembler = () => (disassembler ??= Disassembler.create());
 
 /** A loaded guest, ready to run. */
@@ -212,21 +221,30 @@ export class Machine {
     return this.hooks.instructions - after;
   }
 
+  /** The last trap's address and where it returns to (past an int 0x80; the vDSO's landing pad for a sysenter). */
+  private trap = { at: 0, returnTo: 0 };
+
+  private noteTrap(at: number, returnTo: number): void {
+    this.trap = { at: at >>> 0, returnTo: returnTo >>> 0 };
+    trapping.set(this.kernel, this);
+  }
+
   /**
-   * The instructions around a trap: up to `before` from its block, the int 0x80 itself,
-   * and `after` that follow it (eip is the return address, just past the trap).
+   * The instructions around the last trap: up to `before` from its block, the trap
+   * itself (int 0x80 or sysenter), and `after` from where it returns to.
    */
-  trapContext(eip: number, before = 4, after = 2): { address: number; text: string; trap: boolean }[] {
+  trapContext(before = 4, after = 2): TrapSite {
+    const { at, returnTo } = this.trap;
     const b = this.hooks.block;
-    const inBlock = this.decodeBlock(b.address, b.size).filter((i) => i.address < eip).slice(-(before + 1));
+    const inBlock = this.decodeBlock(b.address, b.size).filter((i) => i.address <= at).slice(-(before + 1));
     const next: Instruction[] = [];
-    for (let at = eip; next.length < after;) {
-      const i = this.instructionAt(at);
+    for (let a = returnTo; next.length < after;) {
+      const i = this.instructionAt(a);
       if (!i) break;
       next.push(i);
-      at += i.size;
+      a += i.size;
     }
-    return [...inBlock, ...next].map((i) => ({ address: i.address, text: formatInstruction(i), trap: i.address === eip - 2 }));
+    return { at, disasm: [...inBlock, ...next].map((i) => ({ address: i.address, text: formatInstruction(i), trap: i.address === at })) };
   }
 
   /** Decodes the instruction at an address, for messages and traces. */
@@ -274,6 +292,7 @@ export class Machine {
         this.uc.emuStop();
         return;
       }
+      this.noteTrap(this.hooks.regs[REG_INDEX.eip] - 2, this.hooks.regs[REG_INDEX.eip]);
       const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions, this.program.vdso ? 'int80' : undefined);
       this.hooks.setResult(result);
       if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
@@ -329,6 +348,8 @@ export class Machine {
       };
       // The trap frame others read (fork copies it to the child): as the return will leave the registers.
       for (const name of ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags'] as const) this.hooks.regs[REG_INDEX[name]] = user[name];
+      const b = this.hooks.block, last = this.decodeBlock(b.address, b.size).at(-1);
+      this.noteTrap(last?.mnemonic === 'sysenter' ? last.address : v.landingPad - 2, v.landingPad);
       result = this.kernel.crossing(user, this.hooks.instructions, 'sysenter');
     }
     this.uc.regWrite(X86_REG.EAX, result >>> 0);
@@ -569,6 +590,7 @@ export class Machine {
       ebp: r(X86_REG.EBP), esp: r(X86_REG.ESP), eip: r(X86_REG.EIP), eflags: r(X86_REG.EFLAGS), cs: USER_CS, ds: USER_DS, es: USER_DS, ss: USER_DS,
     };
     try {
+      this.noteTrap(user.eip - 2, user.eip);
       this.uc.regWrite(X86_REG.EAX, this.kernel.crossing(user, this.hooks.instructions, this.program.vdso ? 'int80' : undefined));
     } catch (err) {
       this.callbackError ??= err;

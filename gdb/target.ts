@@ -2,7 +2,7 @@
 // slice of the guest (emulator/machine.ts debugSlice); `monitor crossing` shows the last
 // crossing as the stepper does, `monitor ledger` the cycles so far, `monitor platform` the
 // profile. A crossing caught at its entry shows the registers SAVE_ALL would save.
-import type { Machine, RunResult } from '../emulator/machine.js';
+import { trapSite, type Machine, type RunResult } from '../emulator/machine.js';
 import { X86_REG } from '../emulator/unicorn.js';
 import { TRACE_FORMAT, TRACE_VERSION, TraceRecorder, type CrossingDump, type TraceHeader } from '../trace/dump.js';
 import { renderStep, type Totals } from '../trace/stepper.js';
@@ -31,7 +31,7 @@ export class MachineTarget implements DebugTarget {
       this.last = { x, index: this.crossings++, before: { ...this.totals } };
       this.totals.entry += x.cost.entry; this.totals.dispatch += x.cost.dispatch; this.totals.handler += x.cost.handler; this.totals.exit += x.cost.exit;
     });
-    recorder.context = (eip) => m.trapContext(eip);
+    recorder.site = trapSite;
     m.kernel.tracers.push(recorder);
     m.debugBegin();
     m.catchCrossing = (nr) => this.catching === 'all' || (this.catching !== null && this.catching.has(nr));

@@ -392,6 +392,38 @@ procs('a busybox sh pipeline: two runs, byte-identical dumps, a pid per process 
   const pids = [...new Set(t.crossings.map((x) => x.pid))];
   assert.ok(pids.length >= 4, `the shell and the three it forks: ${pids}`);
   assert.ok(t.crossings[t.crossings.length - 1].switches >= pids.length - 1);
+  // Each record's code is its own process's: the trap it shows is at the record's eip.
+  for (const x of t.crossings) {
+    if (!x.disasm.length) continue;
+    const traps = x.disasm.filter((d) => d.trap);
+    assert.is(traps.length, 1, `seq ${x.seq} (pid ${x.pid}) marks one trap`);
+    assert.is(traps[0].address, x.eip, `seq ${x.seq} (pid ${x.pid})`);
+    assert.is(traps[0].text, 'int 0x80', `seq ${x.seq} (pid ${x.pid})`);
+  }
+});
+
+procs('a crossing by sysenter: its record names the path and the sysenter, its step the frame sysenter_entry builds', () => {
+  const d = tmpdir(), f = path.join(d, 's.jsonl');
+  const r = cli(['trace', 'vsyscall_loop', '3', '--vdso', 'on', '--platform', 'skylake-2018:sysenter', '--out', f], { cwd: d });
+  assert.is(r.status, 0, r.stderr);
+  const t = parseTrace(fs.readFileSync(f, 'utf8'), f);
+  const by = t.crossings.filter((x) => x.path === 'sysenter');
+  assert.is(by.length, 3, 'the three getpid calls come by __kernel_vsyscall');
+  for (const x of by) {
+    assert.is(x.call.name, 'getpid');
+    const trap = x.disasm.find((d) => d.trap)!;
+    assert.equal([trap.text, trap.address], ['sysenter', x.eip]);
+    assert.is(x.pt_regs.eip, x.disasm[x.disasm.indexOf(trap) + 1].address, 'the return is to the instruction shown after the trap (the landing pad)');
+  }
+  assert.ok(t.crossings.filter((x) => !x.path).every((x) => x.disasm.find((d) => d.trap)?.text === 'int 0x80'));
+  const i = t.crossings.indexOf(by[0]);
+  const page = utf8(cli(['step', f, '--at', String(i + 1), '--width', '80'], { cwd: d }).stdout);
+  assert.match(page, /=> [0-9a-f]{8}  sysenter/);
+  assert.match(page, /eip .* sysenter_entry: \$SYSENTER_RETURN/);
+  assert.match(page, /cost   sysenter\+SAVE_ALL \d+ \+ dispatch \d+ \+ handler \d+ \+ sysexit \d+/);
+  const j = JSON.parse(cli(['step', f, '--at', String(i + 1), '--json'], { cwd: d }).stdout);
+  assert.is(j.path, 'sysenter');
+  assert.equal(j.kernel_stack.frame.slice(0, 5).map((s: any) => s.pushed_by), Array(5).fill('sysenter_entry'));
 });
 
 procs('step --pid follows one process; --at K --json prints one step; bad pids are one line', () => {

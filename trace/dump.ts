@@ -53,6 +53,8 @@ export interface CrossingDump {
   pt_regs: PtRegs;
   call: CallRecord;
   cost: { entry: number; dispatch: number; handler: number; exit: number };
+  /** Present only for a crossing by `sysenter` (through the vDSO's __kernel_vsyscall); otherwise it came by `int 0x80`. */
+  path?: 'sysenter';
   /** Present (false) only for a crossing that never returned to user mode: no RESTORE_ALL, no iret. */
   returns?: false;
   /**
@@ -104,8 +106,8 @@ export const callCost = (c: CallRecord): { dispatch: number; handler: number } =
 /** Records every crossing as a dump record, handing each to `sink` as it is made. */
 export class TraceRecorder implements Tracer {
   private readonly decoded = new Map<SyscallRecord, string[]>();
-  /** Set by the machine once loaded: the instructions around a trap. */
-  context: (eip: number) => CrossingDump['disasm'] = () => [];
+  /** Set when an engine runs the guest: where the crossing being recorded trapped, and the instructions around it. */
+  site: (k: Kernel) => { at: number; disasm: CrossingDump['disasm'] } | undefined = () => undefined;
   count = 0;
   constructor(private readonly sink: (x: CrossingDump) => void) {}
 
@@ -121,12 +123,14 @@ export class TraceRecorder implements Tracer {
     const call = callRecord(rec.call, this.decoded);
     const cost = callCost(call);
     this.count++;
+    const site = this.site(k);
     const x: CrossingDump = {
       seq: rec.seq, pid: rec.pid, switches: rec.switches, cycles: { entry: rec.cyclesAtEntry, exit: rec.cyclesAtExit },
       time_us: { entry: rec.microsAtEntry, exit: rec.microsAtExit }, user_instructions: rec.userInstructions,
-      eip: rec.regs.eip - 2, disasm: this.context(rec.regs.eip), pt_regs: { ...rec.regs }, call,
+      eip: site?.at ?? rec.regs.eip - 2, disasm: site?.disasm ?? [], pt_regs: { ...rec.regs }, call,
       cost: { entry: rec.entryCycles, dispatch: cost.dispatch, handler: cost.handler, exit: rec.exitCycles },
     };
+    if (rec.path === 'sysenter') x.path = 'sysenter';
     // The kernel charges no exit to a process that ended in the call (Kernel.crossing): the same test.
     if (k.exited) x.returns = false;
     else {
@@ -178,7 +182,7 @@ export function crossingJson(x: CrossingDump): string {
   return `{"seq":${x.seq},"pid":${x.pid},"switches":${x.switches},"cycles":{"entry":${x.cycles.entry},"exit":${x.cycles.exit}},"time_us":{"entry":${x.time_us.entry},"exit":${x.time_us.exit}},`
     + `"user_instructions":${x.user_instructions},"eip":${x.eip},"disasm":[${d}],"pt_regs":${regsJson(x.pt_regs)},`
     + `"call":${callJson(x.call)},"cost":{"entry":${c.entry},"dispatch":${c.dispatch},"handler":${c.handler},"exit":${c.exit}}`
-    + `${x.returns === false ? ',"returns":false' : ''}${x.exit_regs ? `,"exit_regs":${regsJson(x.exit_regs)}` : ''}}`;
+    + `${x.path ? `,"path":${q(x.path)}` : ''}${x.returns === false ? ',"returns":false' : ''}${x.exit_regs ? `,"exit_regs":${regsJson(x.exit_regs)}` : ''}}`;
 }
 
 /** A whole trace as JSON Lines (small traces, tests); big ones go through DumpWriter. */
@@ -243,6 +247,7 @@ export function recordProblem(r: any): string | undefined {
   if (!Number.isInteger(r.seq)) return 'not a crossing record (no integer seq)';
   if (r.pid !== undefined && !(Number.isInteger(r.pid) && r.pid > 0)) return 'pid is not a positive integer';
   if (r.switches !== undefined && !(Number.isInteger(r.switches) && r.switches >= 0)) return 'switches is not a count';
+  if (r.path !== undefined && r.path !== 'sysenter') return 'path is not "sysenter" (it is present only for a crossing by sysenter)';
   if (r.returns !== undefined && r.returns !== false) return 'returns is not false (it is present only for a call that does not return)';
   if (r.exit_regs !== undefined && (r.exit_regs === null || typeof r.exit_regs !== 'object' || !PT_REGS_ORDER.every((k) => isNum(r.exit_regs[k])))) return 'exit_regs lacks a register';
   if (!isPair(r.cycles, 'entry', 'exit')) return 'cycles is not {entry, exit}';

@@ -47,7 +47,7 @@ export const THREAD_SIZE = 8192;
 export const TASK_UNION_BASE = 0xc1000000;
 export const esp0Of = (pid: number): number => (TASK_UNION_BASE + ((pid % 32768) + 1) * THREAD_SIZE) >>> 0;
 
-export type PushedBy = 'cpu' | 'system_call' | 'SAVE_ALL';
+export type PushedBy = 'cpu' | 'sysenter_entry' | 'system_call' | 'SAVE_ALL';
 
 /**
  * The frame from esp0 down, in the order it is pushed (Linux 2.4, arch/i386/kernel/entry.S):
@@ -57,6 +57,13 @@ export type PushedBy = 'cpu' | 'system_call' | 'SAVE_ALL';
  * %edi; pushl %esi; pushl %edx; pushl %ecx; pushl %ebx`. The last push leaves esp at
  * struct pt_regs (EBX = 0x00 ... OLDSS = 0x38 in entry.S). RESTORE_ALL pops them back in
  * the opposite order, skips orig_eax (`addl $4,%esp`) and `iret` pops the CPU's five.
+ *
+ * A crossing by `sysenter` (Linux 2.6's sysenter_entry, the same file) builds the same
+ * frame, but the CPU pushes nothing: sysenter_entry loads esp0 from the TSS and pushes
+ * `$__USER_DS`, `%ebp` (the user's esp, which __kernel_vsyscall copied there), the flags,
+ * `$__USER_CS` and `$SYSENTER_RETURN` (the vDSO's landing pad) itself, then loads the
+ * sixth argument from the user stack (`movl (%ebp),%ebp`) before `pushl %eax` and
+ * SAVE_ALL. Its fast return is `sysexit`, with edx = the saved eip and ecx = the saved esp.
  */
 export const FRAME: { slot: keyof PtRegs; by: PushedBy }[] = [
   { slot: 'xss', by: 'cpu' }, { slot: 'esp', by: 'cpu' }, { slot: 'eflags', by: 'cpu' }, { slot: 'xcs', by: 'cpu' }, { slot: 'eip', by: 'cpu' },
@@ -72,7 +79,7 @@ export function kernelFrame(x: CrossingDump): { esp0: number; slots: FrameSlot[]
   const esp0 = esp0Of(x.pid), at = entryRegs(x), out = exitRegs(x);
   return {
     esp0,
-    slots: FRAME.map((f, k) => ({ address: (esp0 - 4 * (k + 1)) >>> 0, slot: f.slot, pushed_by: f.by, entry: at[f.slot] >>> 0, ...(out ? { exit: out[f.slot] >>> 0 } : {}) })),
+    slots: FRAME.map((f, k) => ({ address: (esp0 - 4 * (k + 1)) >>> 0, slot: f.slot, pushed_by: f.by === 'cpu' && x.path === 'sysenter' ? 'sysenter_entry' : f.by, entry: at[f.slot] >>> 0, ...(out ? { exit: out[f.slot] >>> 0 } : {}) })),
   };
 }
 
@@ -80,6 +87,14 @@ const NOTES: Partial<Record<keyof PtRegs, string>> = {
   xss: 'CPU, on ss0:esp0 from the TSS', eip: 'CPU: the return address', orig_eax: 'system_call: pushl %eax',
   eax: 'SAVE_ALL; the result at exit', ebx: 'SAVE_ALL; esp = &pt_regs',
 };
+const SYSENTER_NOTES: Partial<Record<keyof PtRegs, string>> = {
+  ...NOTES, xss: 'sysenter_entry (CPU pushes none)', esp: 'sysenter_entry: pushl %ebp, user esp',
+  eip: 'sysenter_entry: $SYSENTER_RETURN', orig_eax: 'sysenter_entry: pushl %eax', ebp: 'SAVE_ALL; the 6th arg, from (%ebp)',
+};
+
+/** The names of a crossing's entry and exit paths, as the cost line prints them. */
+export const pathNames = (x: CrossingDump): { entry: string; exit: string } =>
+  x.path === 'sysenter' ? { entry: 'sysenter+SAVE_ALL', exit: 'sysexit' } : { entry: 'trap+SAVE_ALL', exit: 'RESTORE_ALL+iret' };
 
 /** Cuts a line to `width` columns, an ellipsis marking the cut. */
 export function cut(line: string, width: number): string {
@@ -109,14 +124,15 @@ export function renderStep(t: Trace | StepContext, i: number, x: CrossingDump = 
 
   const head = `crossing ${i + 1} of ${count} (seq ${x.seq})  pid ${x.pid}${view.pid !== undefined ? ' only' : ''}  ${x.call.name}`
     + `  cycles ${n(x.cycles.entry)}..${n(x.cycles.exit)}  switches ${x.switches}   ${h.argv.join(' ')} on ${h.platform.name}`;
+  const notes = x.path === 'sysenter' ? SYSENTER_NOTES : NOTES, path = pathNames(x);
   const frame = [
     `  address   slot      at entry  at exit   pushed by (esp0 ${hex8(esp0)})`,
-    ...slots.map((f) => `  ${hex8(f.address)}  ${f.slot.padEnd(8)}  ${hex8(f.entry)}  ${f.exit === undefined ? '   -    ' : hex8(f.exit)}  ${NOTES[f.slot] ?? (f.pushed_by === 'cpu' ? 'CPU' : f.pushed_by)}`),
+    ...slots.map((f) => `  ${hex8(f.address)}  ${f.slot.padEnd(8)}  ${hex8(f.entry)}  ${f.exit === undefined ? '   -    ' : hex8(f.exit)}  ${notes[f.slot] ?? (f.pushed_by === 'cpu' ? 'CPU' : f.pushed_by)}`),
   ];
   const kernel = x.cost.entry + x.cost.dispatch + x.cost.handler + x.cost.exit;
   const cost = [
-    back ? `cost   trap+SAVE_ALL ${n(x.cost.entry)} + dispatch ${n(x.cost.dispatch)} + handler ${n(x.cost.handler)} + RESTORE_ALL+iret ${n(x.cost.exit)}`
-      : `cost   trap+SAVE_ALL ${n(x.cost.entry)} + dispatch ${n(x.cost.dispatch)} + handler ${n(x.cost.handler)}; no return, no exit path`,
+    `cost   ${path.entry} ${n(x.cost.entry)} + dispatch ${n(x.cost.dispatch)} + handler ${n(x.cost.handler)}`
+      + (back ? ` + ${path.exit} ${n(x.cost.exit)}` : '; no return, no exit path'),
     `       = ${n(kernel)} cycles, after ${n(x.user_instructions)} user instructions`,
     `so far ${x.switches || h.platform.indirect ? 'outside' : 'user'} ${n(outside)} + entry ${n(l.entry)} + dispatch ${n(l.dispatch)} + handler ${n(l.handler)} + exit ${n(l.exit)} = ${n(total)}`,
   ];
@@ -155,7 +171,7 @@ export function stepJson(t: Trace | StepContext, i: number, x: CrossingDump, bef
   const sub = (c: CallRecord): unknown => ({ name: c.name, nr: c.nr, result: c.result, ...(c.errno ? { errno: c.errno } : {}), text: callLine(c), cost: c.cost, ...(c.sub ? { sub: c.sub.map(sub) } : {}) });
   return {
     step: i + 1, of: count, ...(view.pid !== undefined ? { only_pid: view.pid } : {}), seq: x.seq, pid: x.pid, switches: x.switches,
-    call: sub(x.call), returns: back,
+    call: sub(x.call), returns: back, path: x.path ?? 'int80',
     cycles: x.cycles,
     regs: { entry: entryRegs(x), exit: exitRegs(x) ?? null },
     kernel_stack: { esp0: frame.esp0, frame: frame.slots },
