@@ -54,7 +54,7 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   maxMemory?: number;
   /** Called with the machine once loaded, before the first instruction (steppers, tests). */
   onLoad?: (m: Machine) => void;
-  /** Instructions a process runs before another may take the CPU, checked at its crossings (--quantum). */
+  /** Instructions a process runs before another may take the CPU, calls or no calls (--quantum). */
   quantum?: number;
   /** Attach to this kernel's running process instead of starting a kernel (fork, execve: emulator/procs.ts). */
   kernel?: Kernel;
@@ -110,6 +110,10 @@ export class Machine {
   private callbackError: unknown;
   readonly entry: number;
   readonly esp: number;
+  /** The helper's stop for a run of one process: --max-instructions. */
+  private readonly instructionLimit: bigint;
+  /** The running slice (runSlice): where it began, the run's instructions left then, and its budget once set. */
+  private slice: { start: number; runLeft: number; budget: number | undefined } | undefined;
 
   constructor(readonly file: Uint8Array, readonly name: string, readonly dis: Disassembler, o: RunOptions) {
     this.options = o;
@@ -133,10 +137,10 @@ export class Machine {
       for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
       setKernelStepLimit(this.kernel, o.maxKernelSteps ?? LIMITS.kernelSteps.default);
     }
-    const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
+    this.instructionLimit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
     try {
       this.hooks = new BoundaryHooks(this.uc, (a, s) => this.guard(() => this.decodeForHelper(a, s), { insns: 1 }),
-        (n) => this.guard(() => this.onInterrupt(n), undefined), limit);
+        (n) => this.guard(() => this.onInterrupt(n), undefined), this.instructionLimit);
     } catch (err) {
       this.uc.close();
       throw err;
@@ -255,6 +259,7 @@ export class Machine {
       }
       const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions);
       this.hooks.setResult(result);
+      this.applyBudget();
       if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
       return;
     }
@@ -343,8 +348,19 @@ export class Machine {
     } else {
       begin = this.uc.regRead(X86_REG.EIP);
     }
-    const { err, limited: hitLimit, counted } = this.settle(this.uc.emuStart(begin, STOP_PC));
-    let limited = hitLimit;
+    const k = this.kernel;
+    this.slice = { start: this.hooks.instructions, runLeft: Math.max(0, (this.options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS) - k.ledger.instructions), budget: undefined };
+    this.hooks.clearStop();
+    this.applyBudget();
+    let settled: Settled;
+    try {
+      settled = this.settle(this.preemptible(this.uc.emuStart(begin, STOP_PC)));
+    } finally {
+      this.hooks.limit = this.instructionLimit;
+    }
+    const { err, counted } = settled;
+    let limited = settled.limited;
+    this.slice = undefined;
     if (this.hooks.failed) throw new Error('the native helper ran out of memory');
     let limitName: string | undefined;
     if (this.callbackError instanceof LimitExceeded) {
@@ -372,6 +388,45 @@ export class Machine {
   }
 
   /**
+   * With more than one process, a slice ends after the quantum, or what is left of the
+   * run's instruction limit if that comes first: the helper stops the guest at that exact
+   * count, deterministically. Applied when the slice begins, or at the crossing that made
+   * the run multi-process (the first fork).
+   */
+  private applyBudget(): void {
+    const s = this.slice;
+    if (!s || s.budget !== undefined || !this.kernel.multiprocess) return;
+    s.budget = Math.min(this.kernel.quantum, s.runLeft);
+    this.hooks.limit = BigInt(s.start + s.budget);
+  }
+
+  /**
+   * A stop at the quantum ends the slice in front of the block that would pass it (no
+   * partial block: running one exactly takes uc_emu_start's count, which costs Unicorn a
+   * retranslation of everything it has translated). If the slice has run nothing yet, that
+   * block runs whole first, so every slice makes progress. The run's own limit, when it
+   * comes first, is left to settle(), which stops at it exactly.
+   */
+  private preemptible(err: number): number {
+    const s = this.slice!;
+    const k = this.kernel;
+    while (s.budget !== undefined && s.budget < s.runLeft && err === UC_ERR.OK && this.hooks.stop.why === STOP.LIMIT
+      && !k.exited && !k.reschedule && !this.fault && this.callbackError === undefined) {
+      const pc = this.hooks.stop.pc;
+      this.uc.regWrite(X86_REG.EIP, pc);
+      this.hooks.clearStop();
+      if (this.hooks.instructions > s.start) {
+        k.preempt = k.reschedule = true;
+        break;
+      }
+      s.budget = Math.min(s.runLeft, this.hooks.block.insns);
+      this.hooks.limit = BigInt(s.start + s.budget);
+      err = this.uc.emuStart(pc, STOP_PC);
+    }
+    return err;
+  }
+
+  /**
    * After uc_emu_start returns. The helper may have stopped the guest in front of a block
    * that passes the instruction limit or holds an instruction that traps: run exactly the
    * instructions before that point, then end the guest there.
@@ -383,11 +438,11 @@ export class Machine {
     if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined && stop.why !== STOP.NONE) {
       const before = this.hooks.instructions; // the stopped block is not counted yet
       const stopped = this.hooks.block;
+      this.uc.regWrite(X86_REG.EIP, stop.pc); // the helper left it at STOP_PC
       if (stop.blockLeft > 0) {
         this.hooks.partial = true;
         // uc_emu_start counts instructions only in blocks translated for that run.
         this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, stopped.address + stopped.size));
-        this.uc.regWrite(X86_REG.EIP, stop.pc);
         err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
         this.hooks.partial = false;
       }

@@ -9,6 +9,7 @@
  *   procs storm     a child sends 2000 SIGUSR1 to its parent, which counts them
  *   procs zombies   100 children exit unreaped, then are all reaped
  *   procs deadlock  a read from a pipe whose writer is the reader itself
+ *   procs preempt   the parent computes without a system call while its child writes
  *   procs hello     prints a line (the program exec runs)
  */
 #include "lib.h"
@@ -246,6 +247,29 @@ static int deadlock(void)
     return read(fds[0], &c, 1);
 }
 
+/* The parent runs an xorshift loop (no system call in it) while the child writes: the
+ * child's line comes first only if the parent is preempted inside the loop. */
+static int preempt(void)
+{
+    int st;
+    int pid = fork();
+    if (pid == 0) {
+        print(1, "the writer ran\n");
+        exit(0);
+    }
+    unsigned int x = 2463534242u, acc = 0;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        acc += x & 0xff;
+    }
+    say("the spinner is done: ", acc != 0);
+    wait4(pid, &st, 0, 0);
+    say("writer's exit: ", (st >> 8) & 0xff);
+    return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -259,7 +283,8 @@ int main(int argc, char **argv, char **envp)
     if (same(m, "storm")) return storm();
     if (same(m, "zombies")) return zombies();
     if (same(m, "deadlock")) return deadlock();
+    if (same(m, "preempt")) return preempt();
     if (same(m, "hello")) { print(1, "hello from the exec'd image\n"); return 5; }
-    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|hello\n");
+    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|preempt|hello\n");
     return 2;
 }

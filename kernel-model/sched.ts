@@ -1,7 +1,7 @@
 // Process lifecycle and the scheduler: fork, exit, reaping, signal generation and
 // delivery, and the choice of who runs next. One simulated CPU; processes take turns in
 // creation order (round robin), switched when the running one blocks, exits, stops, or
-// has run a quantum of instructions by its next crossing. Nothing here depends on the
+// has run a quantum of instructions (the emulator ends a slice there, crossing or not). Nothing here depends on the
 // host: the same command gives the same interleaving every time.
 import { E, KernelError } from './errno.js';
 import type { Kernel } from './kernel.js';

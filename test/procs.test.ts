@@ -31,6 +31,7 @@ const EXPECTED: Record<string, string> = {
   fill: 'bytes through the pipe: 200000\na pipe holds: 65536\nthen write says: -11\n',
   storm: 'handled at least one: 1\nhandled at most 2000: 1\n',
   zombies: 'zombies reaped without waiting: 50\nsum of their exit codes: 1225\nthen wait4 says: -10\n',
+  preempt: 'the writer ran\nthe spinner is done: 1\nwriter\'s exit: 0\n',
 };
 
 for (const [mode, out] of Object.entries(EXPECTED)) {
@@ -102,6 +103,12 @@ limits('the instruction limit covers all processes together', async () => {
   assert.is(r.exitCode, 152);
 });
 
+limits('with several processes, --max-instructions stops the run at exactly N, inside a loop without crossings', async () => {
+  const r = await run('procs', ['preempt'], { maxInstructions: 250_000 });
+  assert.equal(r.outcome, { kind: 'limit', instructions: 250_000 });
+  assert.is(r.kernel.ledger.instructions, 250_000);
+});
+
 limits.run();
 
 // ---------------------------------------------------------------- determinism and output
@@ -157,6 +164,49 @@ output('--summary: one row per process and the total', () => {
 });
 
 output.run();
+
+// ---------------------------------------------------------------- preemption
+
+const preemption = suite('a process that computes without crossing is preempted after --quantum instructions');
+
+preemption('the writer runs while the spinner spins; with a quantum longer than the loop it runs after', async () => {
+  const r = await run('procs', ['preempt']);
+  assert.ok(r.stdout.startsWith('the writer ran\n'), r.stdout);
+  // parent → child at the quantum, child → parent when it exits
+  assert.is(r.kernel.ledger.switches, 2);
+  assert.is(r.kernel.ledger.switchCycles, 2 * 400, 'each switch charged as at a crossing');
+  const long = await run('procs', ['preempt'], { quantum: 1_000_000_000 });
+  assert.is(long.stdout, 'the spinner is done: 1\nthe writer ran\nwriter\'s exit: 0\n');
+});
+
+preemption('the switch comes at the block boundary at or just before --quantum instructions of the spinner\'s slice', async () => {
+  for (const quantum of [4321, 20_000, 100_000]) {
+    let atChildExit = 0;
+    const r = await run('procs', ['preempt'], { quantum, tracers: [{ exit: (pid, _st, k) => { if (pid === 1001) atChildExit = k.ledger.instructions; } }] });
+    assert.ok(r.stdout.startsWith('the writer ran\n'));
+    const child = r.kernel.reaped.find((p) => p.pid === 1001)!;
+    // Up to the child's exit, the run is the parent's first slice and the child's whole life.
+    const slice = atChildExit - child.ledger.instructions;
+    assert.ok(slice <= quantum && slice > quantum - 16, `a slice of ${slice} for a quantum of ${quantum} (the loop's block is a dozen instructions)`);
+  }
+});
+
+preemption('a quantum of 1: every slice still runs a block, and the run ends', async () => {
+  const r = await run('procs', ['preempt'], { quantum: 1, maxInstructions: 400_000 });
+  assert.is(r.stdout, 'the writer ran\n');
+  assert.equal(r.outcome, { kind: 'limit', instructions: 400_000 });
+  assert.ok(r.kernel.ledger.switches > 10);
+});
+
+preemption('two runs of the preempted pair: byte-identical stdout, strace and dump', () => {
+  const a = traced('preempt', ['--quantum', '7777']), b = traced('preempt', ['--quantum', '7777']);
+  assert.is(a.stdout, 'the writer ran\nthe spinner is done: 1\nwriter\'s exit: 0\n');
+  assert.is(a.stdout, b.stdout);
+  assert.is(a.strace, b.strace);
+  assert.is(a.dump, b.dump);
+});
+
+preemption.run();
 
 // ---------------------------------------------------------------- the frame
 
