@@ -14,6 +14,8 @@ import { UnicornMemory } from './memory.js';
 import { BoundaryHooks, REG_INDEX, STOP, STOP_PC } from './native.js';
 import { UC_ERR, UC_HOOK, UC_PROT, Unicorn, X86_REG, errorText } from './unicorn.js';
 import { runProcesses } from './procs.js';
+import { fxrstor } from './fpu.js';
+import { FPU_INIT } from '../kernel-model/sigframe.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
 
@@ -749,6 +751,10 @@ function cpuidFeatures(uc: Unicorn): number {
   // ELF_PLAT_INIT: a program starts with its general registers zero (edx is the
   // rtld_fini a C library's _start registers with atexit when non-zero).
   for (const r of [X86_REG.EAX, X86_REG.EBX, X86_REG.ECX, X86_REG.EDX, X86_REG.ESI, X86_REG.EDI, X86_REG.EBP]) uc.regWrite(r, 0);
+  // The FPU as Linux gives it to a new program (fpstate_init: FNINIT's control word, the
+  // default MXCSR). Unicorn starts with both 0, which its arithmetic does not follow
+  // until they are written (a signal frame's restore would then switch the x87 to single precision).
+  fxrstor(uc, FPU_INIT);
   return cpuidEdx;
 }
 

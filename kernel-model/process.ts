@@ -13,6 +13,10 @@ import type { SegmentState } from './sys/tls.js';
 export interface CpuContext {
   regs(): UserRegs;
   setRegs(r: Partial<UserRegs>): void;
+  /** The FPU state as an FXSAVE image (512 bytes), for a signal frame; absent where the CPU has none to give. */
+  fpu?(): Uint8Array;
+  /** Loads an FXSAVE image into the FPU (sigreturn). */
+  setFpu?(image: Uint8Array): void;
 }
 
 /**

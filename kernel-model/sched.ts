@@ -170,7 +170,7 @@ export function deliverSignals(k: Kernel, p: Process): boolean {
     }
     const saved = p.suspendedMask ?? p.task.blocked;
     p.suspendedMask = undefined;
-    const next = setupFrame(p, sig, act, info, regs, saved);
+    const next = setupFrame(p, sig, act, info, regs, saved, cpu.fpu?.());
     if (!next) {
       // No room for the frame: Linux forces SIGSEGV with the default action.
       exitProcess(k, p, signaledStatus(SIG.SIGSEGV, false), SIG.SIGSEGV);

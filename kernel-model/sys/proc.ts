@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel.js';
 import { ERESTARTNOHAND, PIPE_BUF, PipeEnd, WouldBlock, makePipe } from '../pipe.js';
 import type { Process } from '../process.js';
 import { forkProcess, reap, sendSignal } from '../sched.js';
-import { restoreFrame } from '../sigframe.js';
+import { FPU_INIT, restoreFrame } from '../sigframe.js';
 import { SIG, SI_TKILL, SI_USER, bit } from '../signals.js';
 import { NSIG, SIGSET_MASK, UNBLOCKABLE } from '../task.js';
 import { O, S } from '../vfs.js';
@@ -173,6 +173,7 @@ function sigreturn(k: Kernel, rt: boolean): number {
     return 0;
   }
   p.task.blocked = r.mask & ~UNBLOCKABLE & SIGSET_MASK;
+  p.cpu?.setFpu?.(r.fpu === 'init' ? FPU_INIT : r.fpu);
   p.pendingRegs = r.regs;
   k.reschedule = true;
   return r.regs.eax | 0;
