@@ -359,18 +359,10 @@ export class Machine {
       settled = this.settle(this.preemptible(this.uc.emuStart(begin, STOP_PC)));
     } finally {
       this.hooks.limit = this.instructionLimit;
+      this.slice = undefined;
     }
     const { err, counted } = settled;
-    let limited = settled.limited;
-    this.slice = undefined;
-    if (this.hooks.failed) throw new Error('the native helper ran out of memory');
-    let limitName: string | undefined;
-    if (this.callbackError instanceof LimitExceeded) {
-      limited = true;
-      limitName = this.callbackError.limit.name;
-    } else if (this.callbackError !== undefined) {
-      throw this.callbackError;
-    }
+    const { limited, limitName } = this.limitOf(settled.limited);
     if (!limited && !this.kernel.exited && !this.kernel.reschedule && !this.fault && err !== UC_ERR.OK) {
       // Without a handler the process dies here: the probes that find the faulting
       // instruction run unhooked, as they must to be exact. With one it lives on, hooked.
@@ -383,7 +375,7 @@ export class Machine {
       if (!counted) this.hooks.instructions = this.executedBefore(fault.eip);
       return fault;
     }
-    if (limited) return limitName ? { kind: 'limit', instructions: this.kernel.ledger.instructions, limit: limitName } : { kind: 'limit', instructions: this.kernel.ledger.instructions };
+    if (limited) return limitOutcome(this.kernel.ledger.instructions, limitName);
     if (this.kernel.exited || this.kernel.reschedule) return undefined;
     if (this.uc.regRead(X86_REG.EIP) === STOP_PC) return { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     return { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
@@ -465,21 +457,27 @@ export class Machine {
     return { err, limited, counted };
   }
 
-  /** The guest has ended: its outcome, exit code and ledger. */
-  private finish({ err, limited, counted }: Settled): RunResult {
+  /**
+   * After a run (a slice, or a debugger's): a helper that ran out of memory or an error
+   * thrown in a callback ends the run here, and a kernel limit a callback passed
+   * (LimitExceeded) counts as a limit, named, beside the instruction limit the helper hit.
+   */
+  private limitOf(hit: boolean): { limited: boolean; limitName?: string } {
     if (this.hooks.failed) throw new Error('the native helper ran out of memory');
-    let limitName: string | undefined;
-    if (this.callbackError instanceof LimitExceeded) {
-      limited = true;
-      limitName = this.callbackError.limit.name;
-    } else if (this.callbackError !== undefined) {
-      throw this.callbackError;
-    }
+    if (this.callbackError instanceof LimitExceeded) return { limited: true, limitName: this.callbackError.limit.name };
+    if (this.callbackError !== undefined) throw this.callbackError;
+    return { limited: hit };
+  }
+
+  /** The guest has ended: its outcome, exit code and ledger. */
+  private finish(settled: Settled): RunResult {
+    const { err, counted } = settled;
+    const { limited, limitName } = this.limitOf(settled.limited);
     if (!limited && !this.kernel.exited && !this.fault && err !== UC_ERR.OK) this.classifyError(err);
     let outcome: Outcome;
     if (this.kernel.exited) outcome = { kind: 'exited', status: this.kernel.exitStatus! };
     else if (this.fault) outcome = this.fault;
-    else if (limited) outcome = limitName ? { kind: 'limit', instructions: this.hooks.instructions, limit: limitName } : { kind: 'limit', instructions: this.hooks.instructions };
+    else if (limited) outcome = limitOutcome(this.hooks.instructions, limitName);
     else if (this.uc.regRead(X86_REG.EIP) === STOP_PC) outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
     if (outcome.kind === 'signaled' && !counted) this.hooks.instructions = this.executedBefore(outcome.eip);
@@ -763,6 +761,10 @@ export async function runGuest(file: Uint8Array, name: string, o: RunOptions): P
   const m = new Machine(file, name, await sharedDisassembler(), o);
   o.onLoad?.(m);
   return m.run();
+}
+
+function limitOutcome(instructions: number, limit: string | undefined): Extract<Outcome, { kind: 'limit' }> {
+  return limit ? { kind: 'limit', instructions, limit } : { kind: 'limit', instructions };
 }
 
 export function describeOutcome(o: Outcome): string {
