@@ -100,6 +100,14 @@ class Processes implements ProcessHost {
     if (child.pendingRegs) { child.cpu!.setRegs(child.pendingRegs); child.pendingRegs = undefined; }
   }
 
+  vforkDone(child: Process, parent: Process): void {
+    // The child ran on a copy of the parent's memory while the parent was suspended: what
+    // it wrote goes back, so the parent sees the shared address space as Linux's does.
+    const cm = this.machines.get(child), pm = this.machines.get(parent);
+    if (!cm || !pm) return;
+    cm.mem.shareBackInto(pm.mem);
+  }
+
   exec(p: Process, file: Uint8Array, name: string, argv: string[], envp: string[]): void {
     const old = this.machines.get(p)!;
     let m: Machine;

@@ -12,6 +12,9 @@
  *   procs preempt   the parent computes without a system call while its child writes
  *   procs fpu       sums doubles (x87 and SSE2) while a child's signals interrupt the loops;
  *                   the handler computes with doubles and changes both rounding modes
+ *   procs vfork     a vfork child writes a global and a variable on the parent's stack, exits;
+ *                   the parent, which shares its memory, sees both (Linux; qemu-user's vfork
+ *                   is a fork)
  *   procs hello     prints a line (the program exec runs)
  */
 #include "lib.h"
@@ -349,6 +352,28 @@ static int fpu(void)
     return 0;
 }
 
+static volatile int shared_value;
+
+/* vfork by hand: the child must not return through the parent's stack frame, so it
+ * writes, then exits, in the same few instructions (as glibc's vfork wrapper takes care). */
+static int vfork_demo(void)
+{
+    volatile int on_stack = 1;
+    int pid, st;
+    __asm__ volatile("movl $190, %%eax\n int $0x80\n"
+                     "testl %%eax, %%eax\n jnz 1f\n"
+                     "movl $42, shared_value\n movl $43, (%%ecx)\n"
+                     "movl $1, %%eax\n movl $7, %%ebx\n int $0x80\n"
+                     "1:\n"
+                     : "=a"(pid) : "c"(&on_stack) : "ebx", "edx", "memory");
+    say("vfork returned a pid: ", pid > 0);
+    say("the child's write to a global: ", shared_value);
+    say("the child's write to the parent's stack: ", on_stack);
+    wait4(pid, &st, 0, 0);
+    say("the child's exit: ", (st >> 8) & 0xff);
+    return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -364,7 +389,8 @@ int main(int argc, char **argv, char **envp)
     if (same(m, "deadlock")) return deadlock();
     if (same(m, "preempt")) return preempt();
     if (same(m, "fpu")) return fpu();
+    if (same(m, "vfork")) return vfork_demo();
     if (same(m, "hello")) { print(1, "hello from the exec'd image\n"); return 5; }
-    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|preempt|fpu|hello\n");
+    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|preempt|fpu|vfork|hello\n");
     return 2;
 }

@@ -56,6 +56,11 @@ export function exitProcess(k: Kernel, p: Process, wstatus: number, killedBy = 0
   p.parked = undefined;
   p.pending = 0n;
   p.fds.closeAll();
+  if (p.vforkParent?.alive) {
+    k.host?.vforkDone?.(p, p.vforkParent);
+    p.vforkParent.brkStart = p.brkStart;
+    p.vforkParent.brk = p.brk;
+  }
   p.vforkParent = undefined;
   // Orphans go to init, which reaps them (the model's init is the system, not the first program).
   for (const c of p.children) {
