@@ -45,7 +45,7 @@ export function writeSyntheticDump(file: string, crossings: number, platform: Pl
     const result = name === 'read' || name === 'write' ? 4096 : name === 'getpid' ? 1000 : 0;
     const eip = 0x8048100 + 16 * (nr % 8);
     const x: CrossingDump = {
-      seq: i + 1, cycles: { entry, exit: cycles }, time_us: { entry: 1009843200000000 + Math.floor(entry / 266), exit: 1009843200000000 + Math.floor(cycles / 266) },
+      seq: i + 1, pid: 1000, switches: 0, cycles: { entry, exit: cycles }, time_us: { entry: 1009843200000000 + Math.floor(entry / 266), exit: 1009843200000000 + Math.floor(cycles / 266) },
       user_instructions: user, eip,
       disasm: [{ address: eip - 5, text: `mov eax, 0x${nr.toString(16)}`, trap: false }, { address: eip, text: 'int 0x80', trap: true }, { address: eip + 2, text: 'ret', trap: false }],
       pt_regs: { ebx: 3, ecx: 0x804a000, edx: 4096, esi: 0, edi: 0, ebp: 0xbffff000, eax: result, xds: 123, xes: 123, orig_eax: nr, eip: eip + 2, xcs: 115, eflags: 0x246, esp: 0xbfffef00, xss: 123 },

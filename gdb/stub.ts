@@ -251,8 +251,9 @@ export class GdbStub {
     if (!cmd) return 'E01';
     const out = this.target.monitor(cmd.toString('latin1').trim());
     const text = out ?? `unknown monitor command "${cmd.toString('latin1').trim()}": try crossing, ledger, platform\n`;
-    // Console output goes in `O` packets before the final OK.
-    for (let i = 0; i < text.length; i += 1024) this.reply('O' + toHex(Buffer.from(text.slice(i, i + 1024), 'latin1')));
+    // Console output goes in `O` packets before the final OK, as UTF-8 (a step cut to the width ends in an ellipsis).
+    const bytes = Buffer.from(text, 'utf8');
+    for (let i = 0; i < bytes.length; i += 1024) this.reply('O' + toHex(bytes.subarray(i, i + 1024)));
     return 'OK';
   }
 

@@ -68,7 +68,7 @@ gdb('break main, continue, registers; then run to the end: same output and exit 
 gdb('catch syscall write: entry and return, with monitor crossing in between; stepi over int 0x80', async () => {
   const s = await startStub('hello');
   const out = await gdbBatch('hello', s.port, [
-    'catch syscall write', 'continue', 'monitor crossing', 'continue', 'p $eax', 'delete', 'catch syscall exit', 'continue',
+    'catch syscall write', 'continue', 'monitor crossing', 'continue', 'p $eax', 'monitor crossing', 'delete', 'catch syscall exit', 'continue',
     'x/2i $pc', 'stepi', 'kill',
   ]);
   await s.done;
@@ -76,6 +76,9 @@ gdb('catch syscall write: entry and return, with monitor crossing in between; st
   assert.match(out, /write\(1, "hello from an i386 guest\\n", 25\)/, 'monitor crossing shows the call');
   assert.match(out, /Catchpoint 1 \(returned from syscall write\)/);
   assert.match(out, /\$1 = 25/, 'eax holds write\'s result on return');
+  // After the return, the step as `syscluster step` draws it, cut to 80 columns (UTF-8 through the O packets).
+  assert.match(out, /^crossing 1 of 1 \(seq 1\)  pid 1000  write  cycles [\d,]+\.\.[\d,]+  switches 0   \S*\u2026$/m);
+  assert.match(out, /^  [0-9a-f]{8}  eax       00000004  00000019  SAVE_ALL; the result at exit$/m);
   assert.match(out, /call to syscall exit\b/);
 });
 

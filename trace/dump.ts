@@ -4,7 +4,7 @@
 import type { PlatformProfile } from '../kernel-model/cost.js';
 import { errnoName, isError } from '../kernel-model/errno.js';
 import type { CrossingRecord, Kernel, SyscallRecord, Tracer } from '../kernel-model/kernel.js';
-import type { PtRegs } from '../kernel-model/boundary.js';
+import type { PtRegs, UserRegs } from '../kernel-model/boundary.js';
 import fs from 'node:fs';
 import { PT_REGS_ORDER } from '../kernel-model/boundary.js';
 import { decodeArgs } from './strace.js';
@@ -21,6 +21,8 @@ export interface TraceHeader {
   argv: string[];
   platform: PlatformProfile;
   personality: string;
+  /** The first process's pid (records of older dumps without a pid belong to it; absent: FIRST_PID). */
+  pid?: number;
   /** The executable the run came from (absolute path and SHA-256 of its bytes), so analysis can read it. */
   binary?: { path: string; sha256: string };
 }
@@ -40,6 +42,9 @@ export interface CallRecord {
 
 export interface CrossingDump {
   seq: number;
+  /** The process that trapped, and the context switches of the whole run before the crossing ended. */
+  pid: number;
+  switches: number;
   cycles: { entry: number; exit: number };
   time_us: { entry: number; exit: number };
   user_instructions: number;
@@ -48,7 +53,23 @@ export interface CrossingDump {
   pt_regs: PtRegs;
   call: CallRecord;
   cost: { entry: number; dispatch: number; handler: number; exit: number };
+  /** Present (false) only for a crossing that never returned to user mode: no RESTORE_ALL, no iret. */
+  returns?: false;
+  /**
+   * Present only when the call rewrote the frame (sigreturn, rt_sigreturn): the registers
+   * RESTORE_ALL and iret take back to user mode. Otherwise they are pt_regs as written.
+   */
+  exit_regs?: PtRegs;
 }
+
+/** The first pid of a run when the header names none (the kernel model's default). */
+export const FIRST_PID = 1000;
+
+/** The registers at entry, as the trap and SAVE_ALL left them: eax still holds the call number. */
+export const entryRegs = (x: CrossingDump): PtRegs => ({ ...x.pt_regs, eax: x.pt_regs.orig_eax });
+
+/** The registers at exit, as RESTORE_ALL and iret take them back (eax: the result); undefined for a call that does not return. */
+export const exitRegs = (x: CrossingDump): PtRegs | undefined => (x.returns === false ? undefined : x.exit_regs ?? x.pt_regs);
 
 export interface TraceFooter {
   end: true;
@@ -96,21 +117,43 @@ export class TraceRecorder implements Tracer {
     this.decoded.set(rec, decodeArgs(rec, k.mem, 'out', this.decoded.get(rec) ?? []));
   }
 
-  crossing(rec: CrossingRecord): void {
+  crossing(rec: CrossingRecord, k: Kernel): void {
     const call = callRecord(rec.call, this.decoded);
     const cost = callCost(call);
     this.count++;
-    this.sink({
-      seq: rec.seq, cycles: { entry: rec.cyclesAtEntry, exit: rec.cyclesAtExit },
+    const x: CrossingDump = {
+      seq: rec.seq, pid: rec.pid, switches: rec.switches, cycles: { entry: rec.cyclesAtEntry, exit: rec.cyclesAtExit },
       time_us: { entry: rec.microsAtEntry, exit: rec.microsAtExit }, user_instructions: rec.userInstructions,
       eip: rec.regs.eip - 2, disasm: this.context(rec.regs.eip), pt_regs: { ...rec.regs }, call,
       cost: { entry: rec.entryCycles, dispatch: cost.dispatch, handler: cost.handler, exit: rec.exitCycles },
-    });
+    };
+    // The kernel charges no exit to a process that ended in the call (Kernel.crossing): the same test.
+    if (k.exited) x.returns = false;
+    else {
+      // sigreturn hands back a whole saved context: those are the registers the return takes.
+      const next = k.proc.pid === rec.pid ? k.proc.pendingRegs : undefined;
+      if (next) x.exit_regs = frameWith(rec.regs, next);
+    }
+    this.sink(x);
     this.decoded.clear();
   }
 }
 
+/** A frame with user registers put in it (as restore_sigcontext writes pt_regs). */
+function frameWith(regs: PtRegs, u: Partial<UserRegs>): PtRegs {
+  const f = { ...regs };
+  for (const r of ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'eip', 'eflags', 'esp'] as const) if (u[r] !== undefined) f[r] = u[r]! >>> 0;
+  if (u.ds !== undefined) f.xds = u.ds;
+  if (u.es !== undefined) f.xes = u.es;
+  if (u.cs !== undefined) f.xcs = u.cs;
+  if (u.ss !== undefined) f.xss = u.ss;
+  return f;
+}
+
 const q = JSON.stringify;
+
+const regsJson = (r: PtRegs): string => `{"ebx":${r.ebx},"ecx":${r.ecx},"edx":${r.edx},"esi":${r.esi},"edi":${r.edi},"ebp":${r.ebp},"eax":${r.eax},"xds":${r.xds},"xes":${r.xes},`
+  + `"orig_eax":${r.orig_eax},"eip":${r.eip},"xcs":${r.xcs},"eflags":${r.eflags},"esp":${r.esp},"xss":${r.xss}}`;
 
 function callJson(c: CallRecord): string {
   let s = `{"nr":${c.nr},"name":${q(c.name)},"args":[${c.args.join(',')}],"decoded":[${c.decoded.map((d) => q(d)).join(',')}],"result":${c.result},`
@@ -126,17 +169,16 @@ function callJson(c: CallRecord): string {
  * spends most of its time here.
  */
 export function crossingJson(x: CrossingDump): string {
-  const r = x.pt_regs, c = x.cost;
+  const c = x.cost;
   let d = '';
   for (let i = 0; i < x.disasm.length; i++) {
     const a = x.disasm[i];
     d += `${i ? ',' : ''}{"address":${a.address},"text":${q(a.text)},"trap":${a.trap}}`;
   }
-  return `{"seq":${x.seq},"cycles":{"entry":${x.cycles.entry},"exit":${x.cycles.exit}},"time_us":{"entry":${x.time_us.entry},"exit":${x.time_us.exit}},`
-    + `"user_instructions":${x.user_instructions},"eip":${x.eip},"disasm":[${d}],`
-    + `"pt_regs":{"ebx":${r.ebx},"ecx":${r.ecx},"edx":${r.edx},"esi":${r.esi},"edi":${r.edi},"ebp":${r.ebp},"eax":${r.eax},"xds":${r.xds},"xes":${r.xes},`
-    + `"orig_eax":${r.orig_eax},"eip":${r.eip},"xcs":${r.xcs},"eflags":${r.eflags},"esp":${r.esp},"xss":${r.xss}},`
-    + `"call":${callJson(x.call)},"cost":{"entry":${c.entry},"dispatch":${c.dispatch},"handler":${c.handler},"exit":${c.exit}}}`;
+  return `{"seq":${x.seq},"pid":${x.pid},"switches":${x.switches},"cycles":{"entry":${x.cycles.entry},"exit":${x.cycles.exit}},"time_us":{"entry":${x.time_us.entry},"exit":${x.time_us.exit}},`
+    + `"user_instructions":${x.user_instructions},"eip":${x.eip},"disasm":[${d}],"pt_regs":${regsJson(x.pt_regs)},`
+    + `"call":${callJson(x.call)},"cost":{"entry":${c.entry},"dispatch":${c.dispatch},"handler":${c.handler},"exit":${c.exit}}`
+    + `${x.returns === false ? ',"returns":false' : ''}${x.exit_regs ? `,"exit_regs":${regsJson(x.exit_regs)}` : ''}}`;
 }
 
 /** A whole trace as JSON Lines (small traces, tests); big ones go through DumpWriter. */
@@ -199,6 +241,10 @@ function callProblem(c: any, depth: number): string | undefined {
 export function recordProblem(r: any): string | undefined {
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'not a crossing record';
   if (!Number.isInteger(r.seq)) return 'not a crossing record (no integer seq)';
+  if (r.pid !== undefined && !(Number.isInteger(r.pid) && r.pid > 0)) return 'pid is not a positive integer';
+  if (r.switches !== undefined && !(Number.isInteger(r.switches) && r.switches >= 0)) return 'switches is not a count';
+  if (r.returns !== undefined && r.returns !== false) return 'returns is not false (it is present only for a call that does not return)';
+  if (r.exit_regs !== undefined && (r.exit_regs === null || typeof r.exit_regs !== 'object' || !PT_REGS_ORDER.every((k) => isNum(r.exit_regs[k])))) return 'exit_regs lacks a register';
   if (!isPair(r.cycles, 'entry', 'exit')) return 'cycles is not {entry, exit}';
   if (!isPair(r.time_us, 'entry', 'exit')) return 'time_us is not {entry, exit}';
   if (!isNum(r.user_instructions)) return 'user_instructions is not a number';
@@ -218,6 +264,7 @@ function headerProblem(h: any): string | undefined {
     return 'header: platform is not a platform profile';
   }
   if (typeof h.personality !== 'string') return 'header: personality is not a string';
+  if (h.pid !== undefined && !(Number.isInteger(h.pid) && h.pid > 0)) return 'header: pid is not a positive integer';
   return undefined;
 }
 
@@ -272,6 +319,7 @@ export function scanDump(fd: Source, name: string, each?: (x: CrossingDump, inde
       }
       const p = recordProblem(r);
       if (p) fail(line, p);
+      withDefaults(r, header.pid);
       if (each && each(r, count, offset, bytes) === false) { stopped = true; count++; return false; }
       count++;
     });
@@ -326,11 +374,18 @@ export function readFooter(fd: Source, size: number): TraceFooter | undefined {
 }
 
 /** Parses one crossing line read again by offset (the stepper's random access). */
-export function parseRecordLine(text: string, name: string, line: number): CrossingDump {
+export function parseRecordLine(text: string, name: string, line: number, firstPid?: number): CrossingDump {
   const fail = (l: number, why: string): never => { throw new TraceError(`${name}:${l}: ${why}`); };
   const r = parseLine(text, line, false, fail);
   const p = recordProblem(r);
   if (p) fail(line, p);
+  return withDefaults(r, firstPid);
+}
+
+/** A record of a dump made before records carried them: the first process's pid, no switches. */
+function withDefaults(r: any, firstPid: number | undefined): CrossingDump {
+  if (r.pid === undefined) r.pid = firstPid ?? FIRST_PID;
+  if (r.switches === undefined) r.switches = 0;
   return r;
 }
 

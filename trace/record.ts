@@ -2,7 +2,7 @@
 // handed to a sink as the run goes (a file writer keeps memory flat), or kept in memory
 // for small runs.
 import { runGuest, type RunOptions } from '../emulator/machine.js';
-import { TRACE_FORMAT, TRACE_VERSION, TraceRecorder, type CrossingDump, type Trace, type TraceFooter, type TraceHeader } from './dump.js';
+import { FIRST_PID, TRACE_FORMAT, TRACE_VERSION, TraceRecorder, type CrossingDump, type Trace, type TraceFooter, type TraceHeader } from './dump.js';
 
 export interface TraceSink {
   header(h: TraceHeader): void;
@@ -13,7 +13,7 @@ export interface TraceSink {
 /** Runs the guest, each crossing going to the sink as it happens. */
 export async function streamTrace(file: Uint8Array, name: string, o: RunOptions, sink: TraceSink): Promise<{ exitCode: number; crossings: number }> {
   const recorder = new TraceRecorder((x) => sink.crossing(x));
-  sink.header({ format: TRACE_FORMAT, version: TRACE_VERSION, guest: name, argv: o.argv, platform: o.profile, personality: o.personality.name });
+  sink.header({ format: TRACE_FORMAT, version: TRACE_VERSION, guest: name, argv: o.argv, platform: o.profile, personality: o.personality.name, pid: o.pid ?? FIRST_PID });
   const r = await runGuest(file, name, {
     ...o, tracers: [...(o.tracers ?? []), recorder],
     onLoad: (m) => { recorder.context = (eip) => m.trapContext(eip); o.onLoad?.(m); },

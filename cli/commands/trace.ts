@@ -24,6 +24,7 @@ export function builder(y: Argv) {
     .example('$0 trace copy in.txt out.txt --out copy.jsonl', 'dump every crossing of the copy guest')
     .example('$0 trace copy in.txt out.txt --out copy.json --format chrome', 'open copy.json in ui.perfetto.dev or chrome://tracing')
     .example('$0 trace hello --out hello.trace --format xv6', 'one `1000: syscall write -> 6` line per call, as xv6\'s trace lab grades')
+    .example('$0 trace procs pipe --out procs.jsonl', 'a parent and its child through a pipe: each record names its pid')
     .example('$0 step copy.jsonl', 'then step through the dump');
 }
 
