@@ -93,7 +93,7 @@ export const runOptions = {
   'clock-start': { type: 'string', default: '2002-01-01T00:00:00Z', describe: 'the simulated wall clock at the first instruction (ISO date or seconds since the epoch)' },
   nodename: { type: 'string', default: 'syscluster', describe: 'the host name uname reports (at most 64 bytes)' },
   'max-procs': { type: 'number', default: 64, describe: 'processes that may exist at once; fork past it fails with EAGAIN' },
-  quantum: { type: 'number', default: 100_000, describe: 'instructions a process runs before the next may take the CPU (checked at its system calls)' },
+  quantum: { type: 'number', default: 100_000, describe: 'instructions a process runs before the next may take the CPU (a busy loop is preempted too)' },
   vdso: { type: 'string', default: 'auto', choices: ['auto', 'on', 'off'],
     describe: 'map a vDSO (AT_SYSINFO, AT_SYSINFO_EHDR): a C library then enters by __kernel_vsyscall (sysenter when the platform choice says so, e.g. skylake-2018:sysenter) and reads the clocks without a crossing; auto: on under the modern personality' },
 } as const;

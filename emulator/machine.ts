@@ -17,6 +17,8 @@ import { vdsoImage } from './vdso.js';
 import { entryPathOf } from '../kernel-model/vvar.js';
 import { E } from '../kernel-model/errno.js';
 import { runProcesses } from './procs.js';
+import { fxrstor } from './fpu.js';
+import { FPU_INIT } from '../kernel-model/sigframe.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
 
@@ -57,7 +59,7 @@ export interface RunOptions extends Omit<KernelOptions, 'memory' | 'brk'> {
   maxMemory?: number;
   /** Called with the machine once loaded, before the first instruction (steppers, tests). */
   onLoad?: (m: Machine) => void;
-  /** Instructions a process runs before another may take the CPU, checked at its crossings (--quantum). */
+  /** Instructions a process runs before another may take the CPU, calls or no calls (--quantum). */
   quantum?: number;
   /** Attach to this kernel's running process instead of starting a kernel (fork, execve: emulator/procs.ts). */
   kernel?: Kernel;
@@ -127,6 +129,10 @@ export class Machine {
   private callbackError: unknown;
   readonly entry: number;
   readonly esp: number;
+  /** The helper's stop for a run of one process: --max-instructions. */
+  private readonly instructionLimit: bigint;
+  /** The running slice (runSlice): where it began, the run's instructions left then, and its budget once set. */
+  private slice: { start: number; runLeft: number; budget: number | undefined } | undefined;
 
   constructor(readonly file: Uint8Array, readonly name: string, readonly dis: Disassembler, o: RunOptions) {
     this.options = o;
@@ -157,10 +163,10 @@ export class Machine {
       for (const t of o.tracers ?? []) this.kernel.tracers.push(t);
       setKernelStepLimit(this.kernel, o.maxKernelSteps ?? LIMITS.kernelSteps.default);
     }
-    const limit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
+    this.instructionLimit = BigInt(o.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
     try {
       this.hooks = new BoundaryHooks(this.uc, (a, s) => this.guard(() => this.decodeForHelper(a, s), { insns: 1 }),
-        (n) => this.guard(() => this.onInterrupt(n), undefined), limit);
+        (n) => this.guard(() => this.onInterrupt(n), undefined), this.instructionLimit);
     } catch (err) {
       this.uc.close();
       throw err;
@@ -295,6 +301,7 @@ export class Machine {
       this.noteTrap(this.hooks.regs[REG_INDEX.eip] - 2, this.hooks.regs[REG_INDEX.eip]);
       const result = this.kernel.crossing(this.userRegs(), this.hooks.instructions, this.program.vdso ? 'int80' : undefined);
       this.hooks.setResult(result);
+      this.applyBudget();
       if (this.kernel.exited || this.kernel.reschedule) this.uc.emuStop();
       return;
     }
@@ -423,16 +430,19 @@ export class Machine {
     } else {
       begin = this.uc.regRead(X86_REG.EIP);
     }
-    const { err, limited: hitLimit, counted } = this.settle(this.uc.emuStart(begin, STOP_PC));
-    let limited = hitLimit;
-    if (this.hooks.failed) throw new Error('the native helper ran out of memory');
-    let limitName: string | undefined;
-    if (this.callbackError instanceof LimitExceeded) {
-      limited = true;
-      limitName = this.callbackError.limit.name;
-    } else if (this.callbackError !== undefined) {
-      throw this.callbackError;
+    const k = this.kernel;
+    this.slice = { start: this.hooks.instructions, runLeft: Math.max(0, (this.options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS) - k.ledger.instructions), budget: undefined };
+    this.hooks.clearStop();
+    this.applyBudget();
+    let settled: Settled;
+    try {
+      settled = this.settle(this.preemptible(this.uc.emuStart(begin, STOP_PC)));
+    } finally {
+      this.hooks.limit = this.instructionLimit;
+      this.slice = undefined;
     }
+    const { err, counted } = settled;
+    const { limited, limitName } = this.limitOf(settled.limited);
     if (!limited && !this.kernel.exited && !this.kernel.reschedule && !this.fault && err !== UC_ERR.OK) {
       // Without a handler the process dies here: the probes that find the faulting
       // instruction run unhooked, as they must to be exact. With one it lives on, hooked.
@@ -445,10 +455,49 @@ export class Machine {
       if (!counted) this.hooks.instructions = this.executedBefore(fault.eip);
       return fault;
     }
-    if (limited) return limitName ? { kind: 'limit', instructions: this.kernel.ledger.instructions, limit: limitName } : { kind: 'limit', instructions: this.kernel.ledger.instructions };
+    if (limited) return limitOutcome(this.kernel.ledger.instructions, limitName);
     if (this.kernel.exited || this.kernel.reschedule) return undefined;
     if (this.uc.regRead(X86_REG.EIP) === STOP_PC) return { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     return { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
+  }
+
+  /**
+   * With more than one process, a slice ends after the quantum, or what is left of the
+   * run's instruction limit if that comes first: the helper stops the guest at that exact
+   * count, deterministically. Applied when the slice begins, or at the crossing that made
+   * the run multi-process (the first fork).
+   */
+  private applyBudget(): void {
+    const s = this.slice;
+    if (!s || s.budget !== undefined || !this.kernel.multiprocess) return;
+    s.budget = Math.min(this.kernel.quantum, s.runLeft);
+    this.hooks.limit = BigInt(s.start + s.budget);
+  }
+
+  /**
+   * A stop at the quantum ends the slice in front of the block that would pass it (no
+   * partial block: running one exactly takes uc_emu_start's count, which costs Unicorn a
+   * retranslation of everything it has translated). If the slice has run nothing yet, that
+   * block runs whole first, so every slice makes progress. The run's own limit, when it
+   * comes first, is left to settle(), which stops at it exactly.
+   */
+  private preemptible(err: number): number {
+    const s = this.slice!;
+    const k = this.kernel;
+    while (s.budget !== undefined && s.budget < s.runLeft && err === UC_ERR.OK && this.hooks.stop.why === STOP.LIMIT
+      && !k.exited && !k.reschedule && !this.fault && this.callbackError === undefined) {
+      const pc = this.hooks.stop.pc;
+      this.uc.regWrite(X86_REG.EIP, pc);
+      this.hooks.clearStop();
+      if (this.hooks.instructions > s.start) {
+        k.preempt = k.reschedule = true;
+        break;
+      }
+      s.budget = Math.min(s.runLeft, this.hooks.block.insns);
+      this.hooks.limit = BigInt(s.start + s.budget);
+      err = this.uc.emuStart(pc, STOP_PC);
+    }
+    return err;
   }
 
   /**
@@ -467,11 +516,11 @@ export class Machine {
     if (err === UC_ERR.OK && !this.kernel.exited && !this.fault && this.callbackError === undefined && stop.why !== STOP.NONE) {
       const before = this.hooks.instructions; // the stopped block is not counted yet
       const stopped = this.hooks.block;
+      this.uc.regWrite(X86_REG.EIP, stop.pc); // the helper left it at STOP_PC
       if (stop.blockLeft > 0) {
         this.hooks.partial = true;
         // uc_emu_start counts instructions only in blocks translated for that run.
         this.hooks.forgetCode(stop.pc, Math.max(stop.pc + 1, stopped.address + stopped.size));
-        this.uc.regWrite(X86_REG.EIP, stop.pc);
         err = this.uc.emuStart(stop.pc, STOP_PC, stop.blockLeft);
         this.hooks.partial = false;
       }
@@ -492,21 +541,27 @@ export class Machine {
     return { err, limited, counted };
   }
 
-  /** The guest has ended: its outcome, exit code and ledger. */
-  private finish({ err, limited, counted }: Settled): RunResult {
+  /**
+   * After a run (a slice, or a debugger's): a helper that ran out of memory or an error
+   * thrown in a callback ends the run here, and a kernel limit a callback passed
+   * (LimitExceeded) counts as a limit, named, beside the instruction limit the helper hit.
+   */
+  private limitOf(hit: boolean): { limited: boolean; limitName?: string } {
     if (this.hooks.failed) throw new Error('the native helper ran out of memory');
-    let limitName: string | undefined;
-    if (this.callbackError instanceof LimitExceeded) {
-      limited = true;
-      limitName = this.callbackError.limit.name;
-    } else if (this.callbackError !== undefined) {
-      throw this.callbackError;
-    }
+    if (this.callbackError instanceof LimitExceeded) return { limited: true, limitName: this.callbackError.limit.name };
+    if (this.callbackError !== undefined) throw this.callbackError;
+    return { limited: hit };
+  }
+
+  /** The guest has ended: its outcome, exit code and ledger. */
+  private finish(settled: Settled): RunResult {
+    const { err, counted } = settled;
+    const { limited, limitName } = this.limitOf(settled.limited);
     if (!limited && !this.kernel.exited && !this.fault && err !== UC_ERR.OK) this.classifyError(err);
     let outcome: Outcome;
     if (this.kernel.exited) outcome = { kind: 'exited', status: this.kernel.exitStatus! };
     else if (this.fault) outcome = this.fault;
-    else if (limited) outcome = limitName ? { kind: 'limit', instructions: this.hooks.instructions, limit: limitName } : { kind: 'limit', instructions: this.hooks.instructions };
+    else if (limited) outcome = limitOutcome(this.hooks.instructions, limitName);
     else if (this.uc.regRead(X86_REG.EIP) === STOP_PC) outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: STOP_PC, address: STOP_PC, why: 'fetch from unmapped memory' };
     else outcome = { kind: 'signaled', signal: 'SIGSEGV', eip: this.uc.regRead(X86_REG.EIP), why: 'the emulator stopped unexpectedly' };
     if (outcome.kind === 'signaled' && !counted) this.hooks.instructions = this.executedBefore(outcome.eip);
@@ -806,6 +861,10 @@ function cpuidFeatures(uc: Unicorn): number {
   // ELF_PLAT_INIT: a program starts with its general registers zero (edx is the
   // rtld_fini a C library's _start registers with atexit when non-zero).
   for (const r of [X86_REG.EAX, X86_REG.EBX, X86_REG.ECX, X86_REG.EDX, X86_REG.ESI, X86_REG.EDI, X86_REG.EBP]) uc.regWrite(r, 0);
+  // The FPU as Linux gives it to a new program (fpstate_init: FNINIT's control word, the
+  // default MXCSR). Unicorn starts with both 0, which its arithmetic does not follow
+  // until they are written (a signal frame's restore would then switch the x87 to single precision).
+  fxrstor(uc, FPU_INIT);
   return cpuidEdx;
 }
 
@@ -814,6 +873,10 @@ export async function runGuest(file: Uint8Array, name: string, o: RunOptions): P
   const m = new Machine(file, name, await sharedDisassembler(), o);
   o.onLoad?.(m);
   return m.run();
+}
+
+function limitOutcome(instructions: number, limit: string | undefined): Extract<Outcome, { kind: 'limit' }> {
+  return limit ? { kind: 'limit', instructions, limit } : { kind: 'limit', instructions };
 }
 
 export function describeOutcome(o: Outcome): string {

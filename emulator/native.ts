@@ -137,8 +137,13 @@ export class BoundaryHooks {
     this.live.writeBigUInt64LE(BigInt(value), OFF.instructions);
   }
 
+  /** The block hook stops the guest in front of the block that would pass this count (STOP.LIMIT). */
   get limit(): bigint {
     return this.live.readBigUInt64LE(OFF.limit);
+  }
+
+  set limit(value: bigint) {
+    this.live.writeBigUInt64LE(value, OFF.limit);
   }
 
   get limitHit(): boolean {
@@ -149,6 +154,14 @@ export class BoundaryHooks {
   get stop(): { why: number; blockLeft: number; pc: number } {
     const s = this.live;
     return { why: s.readUInt32LE(OFF.stop), blockLeft: s.readUInt32LE(OFF.blockLeft), pc: s.readUInt32LE(OFF.stopPc) };
+  }
+
+  /** Forgets the last stop, before a run that may stop again. */
+  clearStop(): void {
+    const s = this.live;
+    s.writeUInt32LE(STOP.NONE, OFF.stop);
+    s.writeUInt32LE(0, OFF.limitHit);
+    s.writeUInt32LE(0, OFF.blockLeft);
   }
 
   /** While set, the block hook counts but never stops the guest (running the part of a block before a stop). */

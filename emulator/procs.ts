@@ -13,6 +13,7 @@ import { BadInput } from './elf.js';
 import { GDT_ENTRY_TLS_MIN, SegmentState } from '../kernel-model/sys/tls.js';
 import { DEFAULT_MAX_INSTRUCTIONS, Machine, SIGNALS, type Outcome, type RunResult } from './machine.js';
 import { REG_INDEX } from './native.js';
+import { fxrstor, fxsave } from './fpu.js';
 import { X86_REG } from './unicorn.js';
 
 const REGS: [keyof UserRegs, number][] = [
@@ -29,6 +30,12 @@ class MachineCpu implements CpuContext {
   }
   setRegs(r: Partial<UserRegs>): void {
     for (const [name, id] of REGS) if (r[name] !== undefined) this.m.uc.regWrite(id, r[name]! >>> 0);
+  }
+  fpu(): Uint8Array {
+    return fxsave(this.m.uc);
+  }
+  setFpu(image: Uint8Array): void {
+    fxrstor(this.m.uc, image);
   }
 }
 
@@ -83,6 +90,7 @@ class Processes implements ProcessHost {
         cm.uc.regWrite(r, 0);
       }
     }
+    fxrstor(cm.uc, fxsave(pm.uc)); // the child's FPU is the parent's
     cm.started = true;
     if (process.env.SC_DEBUG) process.stderr.write(`fork took ${Date.now() - t0} ms\n`);
     const r = pm.hooks.regs; // the registers at the fork's trap (eip past the int 0x80)
@@ -90,6 +98,14 @@ class Processes implements ProcessHost {
     this.attach(child, cm);
     child.cpu!.setRegs({ ...regs, eax: 0 });
     if (child.pendingRegs) { child.cpu!.setRegs(child.pendingRegs); child.pendingRegs = undefined; }
+  }
+
+  vforkDone(child: Process, parent: Process): void {
+    // The child ran on a copy of the parent's memory while the parent was suspended: what
+    // it wrote goes back, so the parent sees the shared address space as Linux's does.
+    const cm = this.machines.get(child), pm = this.machines.get(parent);
+    if (!cm || !pm) return;
+    cm.mem.shareBackInto(pm.mem);
   }
 
   exec(p: Process, file: Uint8Array, name: string, argv: string[], envp: string[]): void {

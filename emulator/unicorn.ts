@@ -52,6 +52,8 @@ export const X86_REG = {
   ESI: 29, ESP: 30, CS: 11, DS: 17, ES: 28, SS: 49, FS: 32, GS: 33,
   /** Descriptor-table registers: written as a uc_x86_mmr. */
   GDTR: 243, LDTR: 244,
+  /** The FPU (x87 and SSE): FP0..FP7 are the physical x87 registers R0..R7 (10 bytes each), XMM0..XMM7 16 bytes each. */
+  FPSW: 31, FP0: 82, XMM0: 122, FPCW: 246, FPTAG: 247, MXCSR: 249, FIP: 254, FCS: 255, FDP: 256, FDS: 257, FOP: 258,
 } as const;
 
 /** uc_x86_insn values for UC_HOOK_INSN. */
@@ -92,6 +94,7 @@ function loadApi() {
   regRead: lib.func('int uc_reg_read(uc_engine *uc, int regid, _Out_ uint32_t *value)'),
   regWrite: lib.func('int uc_reg_write(uc_engine *uc, int regid, const uint32_t *value)'),
   regWriteBytes: lib.func('int uc_reg_write(uc_engine *uc, int regid, const uint8_t *value)'),
+  regReadBytes: lib.func('int uc_reg_read(uc_engine *uc, int regid, _Out_ uint8_t *value)'),
   emuStart: lib.func('int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
   emuStop: lib.func('int uc_emu_stop(uc_engine *uc)'),
   // uc_hook_add is variadic in C; each hook kind in use is declared with its fixed arguments.
@@ -168,6 +171,16 @@ export class Unicorn {
   regWrite(reg: number, value: number): void {
     this.scratch[0] = value >>> 0;
     check('uc_reg_write', unicorn().regWrite(this.handle, reg, this.scratch) as number);
+  }
+
+  /** Reads a register wider than 32 bits (an x87 register: 10 bytes, an XMM register: 16) into `into`. */
+  regReadBytes(reg: number, into: Uint8Array): void {
+    check('uc_reg_read', unicorn().regReadBytes(this.handle, reg, into) as number);
+  }
+
+  /** Writes a register from its bytes (little-endian, as uc_reg_write takes it). */
+  regWriteRaw(reg: number, bytes: Uint8Array): void {
+    check('uc_reg_write', unicorn().regWriteBytes(this.handle, reg, bytes) as number);
   }
 
   /** Loads GDTR or LDTR (a uc_x86_mmr: selector, base, limit, flags). */

@@ -9,6 +9,12 @@
  *   procs storm     a child sends 2000 SIGUSR1 to its parent, which counts them
  *   procs zombies   100 children exit unreaped, then are all reaped
  *   procs deadlock  a read from a pipe whose writer is the reader itself
+ *   procs preempt   the parent computes without a system call while its child writes
+ *   procs fpu       sums doubles (x87 and SSE2) while a child's signals interrupt the loops;
+ *                   the handler computes with doubles and changes both rounding modes
+ *   procs vfork     a vfork child writes a global and a variable on the parent's stack, exits;
+ *                   the parent, which shares its memory, sees both (Linux; qemu-user's vfork
+ *                   is a fork)
  *   procs hello     prints a line (the program exec runs)
  */
 #include "lib.h"
@@ -246,6 +252,128 @@ static int deadlock(void)
     return read(fds[0], &c, 1);
 }
 
+/* The parent runs an xorshift loop (no system call in it) while the child writes: the
+ * child's line comes first only if the parent is preempted inside the loop. */
+static int preempt(void)
+{
+    int st;
+    int pid = fork();
+    if (pid == 0) {
+        print(1, "the writer ran\n");
+        exit(0);
+    }
+    unsigned int x = 2463534242u, acc = 0;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        acc += x & 0xff;
+    }
+    say("the spinner is done: ", acc != 0);
+    wait4(pid, &st, 0, 0);
+    say("writer's exit: ", (st >> 8) & 0xff);
+    return 0;
+}
+
+/* Doubles on the x87 stack (gcc's default for i386) and in SSE2 registers: the running
+ * sums stay in registers across the whole loop, which has no system call in it. */
+__attribute__((noipa)) static double harmonic_x87(int n)
+{
+    double s = 0;
+    for (int i = 1; i <= n; i++)
+        s += 1.0 / i;
+    return s;
+}
+
+typedef double v2d __attribute__((vector_size(16)));
+
+/* Two sums at once in an XMM register (addpd, divpd). */
+__attribute__((target("sse2"), noipa)) static double harmonic_sse(int n)
+{
+    v2d s = { 0, 0 }, one = { 1, 1 };
+    for (int i = 1; i <= n; i++) {
+        v2d d = { i, i + 0.5 };
+        s += one / d;
+    }
+    return s[0] + s[1];
+}
+
+static volatile double in_handler;
+
+/* Computes with doubles and leaves the FPU changed: x87 rounding toward zero at single
+ * precision, SSE rounding toward zero, every XMM register zeroed, then the x87 stack
+ * emptied (fninit). Only the kernel's saving and restoring of the FPU state keeps the
+ * interrupted loop's result intact. */
+__attribute__((target("sse2"), noinline)) static void fpu_handler(int sig, struct siginfo *info, void *uc)
+{
+    (void)sig; (void)info; (void)uc;
+    double d = 0;
+    for (int i = 1; i < 100; i++)
+        d += 1.0 / (i * 3.0);
+    in_handler += d;
+    hits++;
+    unsigned short cw = 0x0c7f;
+    unsigned int mxcsr = 0x7f80;
+    __asm__ volatile("fldcw %0\n ldmxcsr %1\n"
+                     "xorps %%xmm0,%%xmm0\n xorps %%xmm1,%%xmm1\n xorps %%xmm2,%%xmm2\n xorps %%xmm3,%%xmm3\n"
+                     "xorps %%xmm4,%%xmm4\n xorps %%xmm5,%%xmm5\n xorps %%xmm6,%%xmm6\n xorps %%xmm7,%%xmm7\n"
+                     "fninit\n fldcw %0\n"
+                     : : "m"(cw), "m"(mxcsr) : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");
+}
+
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static int fpu(void)
+{
+    int st, parent = getpid();
+    const int n = 400000;
+    double x87 = harmonic_x87(n), sse = harmonic_sse(n);
+    on(SIGUSR1, (void (*)(int, struct siginfo *, void *))fpu_handler, SA_SIGINFO | SA_RESTART);
+    int pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < 200; i++) {
+            kill(parent, SIGUSR1);
+            sched_yield();
+        }
+        exit(0);
+    }
+    double x87_again = harmonic_x87(n);
+    int during_x87 = hits;
+    double sse_again = harmonic_sse(n);
+    wait4(pid, &st, 0, 0);
+    say("signals handled during the x87 loop: ", during_x87 > 0);
+    say("signals handled during the SSE loop: ", hits > during_x87);
+    say("x87 sum unchanged: ", same_bits(x87, x87_again));
+    say("SSE sum unchanged: ", same_bits(sse, sse_again));
+    say("handler's sums: ", in_handler > 0);
+    return 0;
+}
+
+static volatile int shared_value;
+
+/* vfork by hand: the child must not return through the parent's stack frame, so it
+ * writes, then exits, in the same few instructions (as glibc's vfork wrapper takes care). */
+static int vfork_demo(void)
+{
+    volatile int on_stack = 1;
+    int pid, st;
+    __asm__ volatile("movl $190, %%eax\n int $0x80\n"
+                     "testl %%eax, %%eax\n jnz 1f\n"
+                     "movl $42, shared_value\n movl $43, (%%ecx)\n"
+                     "movl $1, %%eax\n movl $7, %%ebx\n int $0x80\n"
+                     "1:\n"
+                     : "=a"(pid) : "c"(&on_stack) : "ebx", "edx", "memory");
+    say("vfork returned a pid: ", pid > 0);
+    say("the child's write to a global: ", shared_value);
+    say("the child's write to the parent's stack: ", on_stack);
+    wait4(pid, &st, 0, 0);
+    say("the child's exit: ", (st >> 8) & 0xff);
+    return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -259,7 +387,10 @@ int main(int argc, char **argv, char **envp)
     if (same(m, "storm")) return storm();
     if (same(m, "zombies")) return zombies();
     if (same(m, "deadlock")) return deadlock();
+    if (same(m, "preempt")) return preempt();
+    if (same(m, "fpu")) return fpu();
+    if (same(m, "vfork")) return vfork_demo();
     if (same(m, "hello")) { print(1, "hello from the exec'd image\n"); return 5; }
-    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|hello\n");
+    print(2, "usage: procs pipe|signal|kill|sigpipe|exec|bomb|fill|storm|zombies|deadlock|preempt|fpu|vfork|hello\n");
     return 2;
 }

@@ -173,6 +173,30 @@ export abstract class PagedMemory implements GuestMemory {
     into.heap = this.heap ? { ...this.heap } : undefined;
   }
 
+  /**
+   * The end of a vfork (the child execs or exits): the parent's memory becomes what the
+   * child left in the address space they share. When the mappings are the same, only the
+   * chunks whose bytes differ are written (nothing is unmapped); otherwise as copyInto.
+   */
+  shareBackInto(into: PagedMemory): void {
+    const same = this.regions.length === into.regions.length &&
+      this.regions.every((r, i) => r.start === into.regions[i].start && r.end === into.regions[i].end && r.prot === into.regions[i].prot);
+    if (!same) return this.copyInto(into);
+    const theirs = new Uint8Array(FORK_CHUNK.length);
+    for (const r of this.regions) {
+      for (let at = r.start; at < r.end; at += FORK_CHUNK.length) {
+        const n = Math.min(FORK_CHUNK.length, r.end - at);
+        const mine = FORK_CHUNK.subarray(0, n), other = theirs.subarray(0, n);
+        this.rawRead(at, mine);
+        into.rawRead(at, other);
+        if (!mine.every((b, i) => b === other[i])) into.rawWrite(at, mine);
+      }
+    }
+    for (const v of into.space.list()) into.space.remove(v.start, v.end);
+    for (const v of this.space.list()) into.space.insert(v.start, v.end, v.prot, v.name);
+    into.heap = this.heap ? { ...this.heap } : undefined;
+  }
+
   /** Host-side write that ignores guest protection (the loader filling read-only text). */
   poke(addr: number, bytes: Uint8Array): void {
     if (!this.isMapped(addr, bytes.length, PROT.NONE)) throw new Error(`poke at unmapped 0x${addr.toString(16)}`);

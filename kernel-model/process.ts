@@ -13,6 +13,10 @@ import type { SegmentState } from './sys/tls.js';
 export interface CpuContext {
   regs(): UserRegs;
   setRegs(r: Partial<UserRegs>): void;
+  /** The FPU state as an FXSAVE image (512 bytes), for a signal frame; absent where the CPU has none to give. */
+  fpu?(): Uint8Array;
+  /** Loads an FXSAVE image into the FPU (sigreturn). */
+  setFpu?(image: Uint8Array): void;
 }
 
 /**
@@ -23,6 +27,8 @@ export interface CpuContext {
 export interface ProcessHost {
   fork(parent: Process, child: Process): void;
   exec(p: Process, file: Uint8Array, name: string, argv: string[], envp: string[]): void;
+  /** A vfork child execs or ends: the parent, suspended until now, sees the memory the child left (CLONE_VM). */
+  vforkDone?(child: Process, parent: Process): void;
   /** The program the process runs now (what /proc/self/exe opens). */
   image(p: Process): Uint8Array;
 }

@@ -1,7 +1,7 @@
 // Process lifecycle and the scheduler: fork, exit, reaping, signal generation and
 // delivery, and the choice of who runs next. One simulated CPU; processes take turns in
 // creation order (round robin), switched when the running one blocks, exits, stops, or
-// has run a quantum of instructions by its next crossing. Nothing here depends on the
+// has run a quantum of instructions (the emulator ends a slice there, crossing or not). Nothing here depends on the
 // host: the same command gives the same interleaving every time.
 import { E, KernelError } from './errno.js';
 import type { Kernel } from './kernel.js';
@@ -56,6 +56,11 @@ export function exitProcess(k: Kernel, p: Process, wstatus: number, killedBy = 0
   p.parked = undefined;
   p.pending = 0n;
   p.fds.closeAll();
+  if (p.vforkParent?.alive) {
+    k.host?.vforkDone?.(p, p.vforkParent);
+    p.vforkParent.brkStart = p.brkStart;
+    p.vforkParent.brk = p.brk;
+  }
   p.vforkParent = undefined;
   // Orphans go to init, which reaps them (the model's init is the system, not the first program).
   for (const c of p.children) {
@@ -170,7 +175,7 @@ export function deliverSignals(k: Kernel, p: Process): boolean {
     }
     const saved = p.suspendedMask ?? p.task.blocked;
     p.suspendedMask = undefined;
-    const next = setupFrame(p, sig, act, info, regs, saved);
+    const next = setupFrame(p, sig, act, info, regs, saved, cpu.fpu?.());
     if (!next) {
       // No room for the frame: Linux forces SIGSEGV with the default action.
       exitProcess(k, p, signaledStatus(SIG.SIGSEGV, false), SIG.SIGSEGV);

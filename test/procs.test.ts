@@ -31,6 +31,14 @@ const EXPECTED: Record<string, string> = {
   fill: 'bytes through the pipe: 200000\na pipe holds: 65536\nthen write says: -11\n',
   storm: 'handled at least one: 1\nhandled at most 2000: 1\n',
   zombies: 'zombies reaped without waiting: 50\nsum of their exit codes: 1225\nthen wait4 says: -10\n',
+  preempt: 'the writer ran\nthe spinner is done: 1\nwriter\'s exit: 0\n',
+  // The handler changes both rounding modes, zeroes the XMM registers and empties the x87
+  // stack: the sums come out bit for bit the same only if the frame saved the FPU and
+  // sigreturn restored it.
+  // Linux's vfork shares the address space until the child execs or exits (qemu-user's
+  // vfork is a fork: there the parent sees 0 and 1).
+  vfork: 'vfork returned a pid: 1\nthe child\'s write to a global: 42\nthe child\'s write to the parent\'s stack: 43\nthe child\'s exit: 7\n',
+  fpu: 'signals handled during the x87 loop: 1\nsignals handled during the SSE loop: 1\nx87 sum unchanged: 1\nSSE sum unchanged: 1\nhandler\'s sums: 1\n',
 };
 
 for (const [mode, out] of Object.entries(EXPECTED)) {
@@ -102,6 +110,12 @@ limits('the instruction limit covers all processes together', async () => {
   assert.is(r.exitCode, 152);
 });
 
+limits('with several processes, --max-instructions stops the run at exactly N, inside a loop without crossings', async () => {
+  const r = await run('procs', ['preempt'], { maxInstructions: 250_000 });
+  assert.equal(r.outcome, { kind: 'limit', instructions: 250_000 });
+  assert.is(r.kernel.ledger.instructions, 250_000);
+});
+
 limits.run();
 
 // ---------------------------------------------------------------- determinism and output
@@ -158,6 +172,49 @@ output('--summary: one row per process and the total', () => {
 
 output.run();
 
+// ---------------------------------------------------------------- preemption
+
+const preemption = suite('a process that computes without crossing is preempted after --quantum instructions');
+
+preemption('the writer runs while the spinner spins; with a quantum longer than the loop it runs after', async () => {
+  const r = await run('procs', ['preempt']);
+  assert.ok(r.stdout.startsWith('the writer ran\n'), r.stdout);
+  // parent → child at the quantum, child → parent when it exits
+  assert.is(r.kernel.ledger.switches, 2);
+  assert.is(r.kernel.ledger.switchCycles, 2 * 400, 'each switch charged as at a crossing');
+  const long = await run('procs', ['preempt'], { quantum: 1_000_000_000 });
+  assert.is(long.stdout, 'the spinner is done: 1\nthe writer ran\nwriter\'s exit: 0\n');
+});
+
+preemption('the switch comes at the block boundary at or just before --quantum instructions of the spinner\'s slice', async () => {
+  for (const quantum of [4321, 20_000, 100_000]) {
+    let atChildExit = 0;
+    const r = await run('procs', ['preempt'], { quantum, tracers: [{ exit: (pid, _st, k) => { if (pid === 1001) atChildExit = k.ledger.instructions; } }] });
+    assert.ok(r.stdout.startsWith('the writer ran\n'));
+    const child = r.kernel.reaped.find((p) => p.pid === 1001)!;
+    // Up to the child's exit, the run is the parent's first slice and the child's whole life.
+    const slice = atChildExit - child.ledger.instructions;
+    assert.ok(slice <= quantum && slice > quantum - 16, `a slice of ${slice} for a quantum of ${quantum} (the loop's block is a dozen instructions)`);
+  }
+});
+
+preemption('a quantum of 1: every slice still runs a block, and the run ends', async () => {
+  const r = await run('procs', ['preempt'], { quantum: 1, maxInstructions: 400_000 });
+  assert.is(r.stdout, 'the writer ran\n');
+  assert.equal(r.outcome, { kind: 'limit', instructions: 400_000 });
+  assert.ok(r.kernel.ledger.switches > 10);
+});
+
+preemption('two runs of the preempted pair: byte-identical stdout, strace and dump', () => {
+  const a = traced('preempt', ['--quantum', '7777']), b = traced('preempt', ['--quantum', '7777']);
+  assert.is(a.stdout, 'the writer ran\nthe spinner is done: 1\nwriter\'s exit: 0\n');
+  assert.is(a.stdout, b.stdout);
+  assert.is(a.strace, b.strace);
+  assert.is(a.dump, b.dump);
+});
+
+preemption.run();
+
 // ---------------------------------------------------------------- the frame
 
 const frame = suite('the i386 signal frames, byte for byte');
@@ -208,6 +265,41 @@ frame('struct rt_sigframe: siginfo and ucontext, handler arguments in eax, edx, 
   const back = restoreFrame(mem, sp + 4, true, regs)!;
   assert.is(back.regs.eip, 0x8049123);
   assert.is(back.regs.esp, regs.esp);
+});
+
+frame('the FPU state: struct _fpstate_32 below the frame, FXSAVE image 64-aligned, FSAVE header converted; sigreturn gives it back', () => {
+  for (const flags of [0, SA.SIGINFO]) {
+    const { mem, p, regs } = frameSetup();
+    const fx = new Uint8Array(512), dv = new DataView(fx.buffer);
+    dv.setUint16(0, 0x037f, true); // fcw
+    dv.setUint16(2, 0x3800 | 0x20, true); // fsw: TOP 7, PE
+    fx[4] = 0x80; // physical register 7 (ST0) in use
+    dv.setUint32(24, 0x1f80, true);
+    dv.setBigUint64(32, 0xc000000000000000n, true); // ST0 = 3.0: significand, then exponent
+    dv.setUint16(40, 0x4000, true);
+    fx.fill(0xab, 160 + 16, 160 + 32); // xmm1
+    const act = { handler: 0x8048500, flags, restorer: 0, mask: 0n };
+    const next = setupFrame(p, 10, act, { signo: 10, code: 0, pid: 1, uid: 0 }, regs, 0n, fx)!;
+    const scAt = flags ? next.esp! + 16 + 128 + 20 : next.esp! + 8;
+    const fp = mem.readU32(scAt + 4 * 19)!;
+    assert.is((fp + 112) % 64, 0, 'the FXSAVE image is 64-byte aligned');
+    assert.ok(fp + 624 <= regs.esp && next.esp! + (flags ? RT_SIGFRAME_SIZE : SIGFRAME_SIZE) <= fp, 'below the stack, above the frame');
+    assert.is(mem.readU32(fp), 0xffff037f, 'cw');
+    assert.is(mem.readU32(fp + 4), 0xffff3820, 'sw');
+    assert.is(mem.readU32(fp + 8), 0xffff3fff, 'tag: R7 valid (0), the others empty (3)');
+    assert.equal([...mem.read(fp + 28, 10)!], [...fx.subarray(32, 42)], '_st[0]');
+    assert.is(mem.readU32(fp + 108)! & 0xffff, 0x3820, 'status');
+    assert.is(mem.readU32(fp + 108)! >>> 16, 0, 'magic: X86_FXSR_MAGIC');
+    assert.equal([...mem.read(fp + 112, 512)!], [...fx], 'the FXSAVE image');
+    const back = restoreFrame(mem, next.esp! + (flags ? 4 : 8), flags !== 0, regs)!;
+    assert.equal([...(back.fpu as Uint8Array)], [...fx]);
+  }
+});
+
+frame('a frame without fpstate: sigreturn resets the FPU, as Linux does', () => {
+  const { mem, p, regs } = frameSetup();
+  const next = setupFrame(p, 10, { handler: 0x8048500, flags: 0, restorer: 0, mask: 0n }, { signo: 10, code: 0, pid: 1, uid: 0 }, regs, 0n)!;
+  assert.is(restoreFrame(mem, next.esp! + 8, false, regs)!.fpu, 'init');
 });
 
 frame('no room for the frame: undefined (the process then dies of SIGSEGV)', () => {

@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel.js';
 import { ERESTARTNOHAND, PIPE_BUF, PipeEnd, WouldBlock, makePipe } from '../pipe.js';
 import type { Process } from '../process.js';
 import { forkProcess, reap, sendSignal } from '../sched.js';
-import { restoreFrame } from '../sigframe.js';
+import { FPU_INIT, restoreFrame } from '../sigframe.js';
 import { SIG, SI_TKILL, SI_USER, bit } from '../signals.js';
 import { NSIG, SIGSET_MASK, UNBLOCKABLE } from '../task.js';
 import { O, S } from '../vfs.js';
@@ -101,12 +101,17 @@ function execve(k: Kernel, path: string, argv: string[], envp: string[]): number
   }
   if (!(bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46)) throw new KernelError(E.ENOEXEC);
   const p = k.proc;
+  const shared = { brkStart: p.brkStart, brk: p.brk }; // a vfork child's, which its parent takes back
   k.host.exec(p, bytes, file, args, envp); // ENOEXEC if the emulator cannot load it; the old image is kept then
   p.fds.closeOnExec();
   p.task.exec(args[0] ?? file);
   p.exePath = k.at(-100, file);
   p.pending &= SIGSET_MASK;
-  if (p.vforkParent) p.vforkParent = undefined;
+  if (p.vforkParent) {
+    k.host.vforkDone?.(p, p.vforkParent);
+    Object.assign(p.vforkParent, shared);
+    p.vforkParent = undefined;
+  }
   k.reschedule = true;
   return 0;
 }
@@ -173,6 +178,7 @@ function sigreturn(k: Kernel, rt: boolean): number {
     return 0;
   }
   p.task.blocked = r.mask & ~UNBLOCKABLE & SIGSET_MASK;
+  p.cpu?.setFpu?.(r.fpu === 'init' ? FPU_INIT : r.fpu);
   p.pendingRegs = r.regs;
   k.reschedule = true;
   return r.regs.eax | 0;

@@ -24,34 +24,45 @@ function readU64(k: Kernel, ptr: number): bigint {
   return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
 }
 
-/** struct sigaction as rt_sigaction takes it on i386: handler, flags, restorer, mask (20 bytes). */
-function readAction(k: Kernel, ptr: number): SigAction {
-  const b = k.copyIn(ptr, 20), dv = new DataView(b.buffer, b.byteOffset, 20);
-  return { handler: dv.getUint32(0, true), flags: dv.getUint32(4, true), restorer: dv.getUint32(8, true), mask: dv.getBigUint64(12, true) };
-}
+/** Where a struct sigaction's fields are, as one of the two calls reads and writes it (i386). */
+interface ActionLayout { size: number; handler: number; flags: number; restorer: number; mask: number; maskBytes: 4 | 8 }
 
-function writeAction(k: Kernel, ptr: number, a: SigAction): void {
-  const b = new Uint8Array(20), dv = new DataView(b.buffer);
-  dv.setUint32(0, a.handler, true);
-  dv.setUint32(4, a.flags, true);
-  dv.setUint32(8, a.restorer, true);
-  dv.setBigUint64(12, a.mask, true);
-  k.copyOut(ptr, b);
-}
-
+/** struct sigaction as rt_sigaction takes it: handler, flags, restorer, a 64-bit mask (20 bytes). */
+const RT_ACTION: ActionLayout = { size: 20, handler: 0, flags: 4, restorer: 8, mask: 12, maskBytes: 8 };
 /** struct old_sigaction (sigaction, 67): handler, a one-word mask, flags, restorer (16 bytes). */
-function readOldAction(k: Kernel, ptr: number): SigAction {
-  const b = k.copyIn(ptr, 16), dv = new DataView(b.buffer, b.byteOffset, 16);
-  return { handler: dv.getUint32(0, true), mask: BigInt(dv.getUint32(4, true)), flags: dv.getUint32(8, true), restorer: dv.getUint32(12, true) };
+const OLD_ACTION: ActionLayout = { size: 16, handler: 0, mask: 4, flags: 8, restorer: 12, maskBytes: 4 };
+
+function readAction(k: Kernel, ptr: number, l: ActionLayout): SigAction {
+  const b = k.copyIn(ptr, l.size), dv = new DataView(b.buffer, b.byteOffset, l.size);
+  const mask = l.maskBytes === 8 ? dv.getBigUint64(l.mask, true) : BigInt(dv.getUint32(l.mask, true));
+  return { handler: dv.getUint32(l.handler, true), flags: dv.getUint32(l.flags, true), restorer: dv.getUint32(l.restorer, true), mask };
 }
 
-function writeOldAction(k: Kernel, ptr: number, a: SigAction): void {
-  const b = new Uint8Array(16), dv = new DataView(b.buffer);
-  dv.setUint32(0, a.handler, true);
-  dv.setUint32(4, Number(a.mask & 0xffff_ffffn), true);
-  dv.setUint32(8, a.flags, true);
-  dv.setUint32(12, a.restorer, true);
+function writeAction(k: Kernel, ptr: number, a: SigAction, l: ActionLayout): void {
+  const b = new Uint8Array(l.size), dv = new DataView(b.buffer);
+  dv.setUint32(l.handler, a.handler, true);
+  dv.setUint32(l.flags, a.flags, true);
+  dv.setUint32(l.restorer, a.restorer, true);
+  if (l.maskBytes === 8) dv.setBigUint64(l.mask, a.mask, true);
+  else dv.setUint32(l.mask, Number(a.mask & 0xffff_ffffn), true); // the old call sees the first 32 signals
   k.copyOut(ptr, b);
+}
+
+/** sigaction (67) and rt_sigaction (174): one handler, the struct's layout and rt's sigsetsize apart. */
+function sigactionCall(nr: number, name: string, l: ActionLayout, rt: boolean): SyscallSpec<Kernel> {
+  return {
+    nr, name, family: 'signal', support: 'partial', note: RECORDED,
+    args: [arg('sig', 'signal'), arg('act', rt ? 'sigaction_in' : 'old_sigaction_in'), arg('oact', rt ? 'sigaction_out' : 'old_sigaction_out'),
+      ...(rt ? [arg('sigsetsize', 'size')] : [])],
+    handler(k, [sig, act, oact, sigsetsize]) {
+      if (rt && sigsetsize !== SIGSET_SIZE) throw new KernelError(E.EINVAL);
+      const next = act !== 0 ? readAction(k, act, l) : undefined;
+      signalNumber(sig);
+      const old = sigaction(k, sig, next);
+      if (oact !== 0) writeAction(k, oact, old, l);
+      return 0;
+    },
+  };
 }
 
 /** do_sigaction: SIGKILL and SIGSTOP keep their default; no mask holds them. Returns the old action. */
@@ -75,17 +86,7 @@ function newMask(old: bigint, how: number, set: bigint): bigint {
 }
 
 export const signalCalls: SyscallSpec<Kernel>[] = [
-  {
-    nr: 67, name: 'sigaction', family: 'signal', support: 'partial', note: RECORDED,
-    args: [arg('sig', 'signal'), arg('act', 'old_sigaction_in'), arg('oact', 'old_sigaction_out')],
-    handler(k, [sig, act, oact]) {
-      const next = act !== 0 ? readOldAction(k, act) : undefined;
-      signalNumber(sig);
-      const old = sigaction(k, sig, next);
-      if (oact !== 0) writeOldAction(k, oact, old);
-      return 0;
-    },
-  },
+  sigactionCall(67, 'sigaction', OLD_ACTION, false),
   {
     nr: 126, name: 'sigprocmask', family: 'signal', support: 'partial', note: RECORDED,
     args: [arg('how', 'sighow'), arg('set', 'old_sigset_in'), arg('oset', 'old_sigset_out')],
@@ -101,18 +102,7 @@ export const signalCalls: SyscallSpec<Kernel>[] = [
       return 0;
     },
   },
-  {
-    nr: 174, name: 'rt_sigaction', family: 'signal', support: 'partial', note: RECORDED,
-    args: [arg('sig', 'signal'), arg('act', 'sigaction_in'), arg('oact', 'sigaction_out'), arg('sigsetsize', 'size')],
-    handler(k, [sig, act, oact, sigsetsize]) {
-      if (sigsetsize !== SIGSET_SIZE) throw new KernelError(E.EINVAL);
-      const next = act !== 0 ? readAction(k, act) : undefined;
-      signalNumber(sig);
-      const old = sigaction(k, sig, next);
-      if (oact !== 0) writeAction(k, oact, old);
-      return 0;
-    },
-  },
+  sigactionCall(174, 'rt_sigaction', RT_ACTION, true),
   {
     nr: 175, name: 'rt_sigprocmask', family: 'signal', support: 'partial', note: RECORDED,
     args: [arg('how', 'sighow'), arg('set', 'sigset_in'), arg('oset', 'sigset_out'), arg('sigsetsize', 'size')],
