@@ -93,6 +93,17 @@ export interface PlatformProfile {
     peak_cycles_per_instruction: number;
     decay_instructions: number;
   };
+  /**
+   * Optional: exception-less calls (Soares and Stumm, FlexSC, OSDI 2010; kernel-model/sys/flexsc.ts).
+   * Without it the machine has no second core for the kernel worker and flexsc_register
+   * refuses (EOPNOTSUPP).
+   */
+  flexsc?: {
+    /** The worker's own work per entry on its core: finding it, reading it, writing status and result. */
+    worker_entry_cycles: number;
+    /** On the program's core, per entry: its cache line fetched back from the worker's core (the result). */
+    line_transfer_cycles: number;
+  };
   sources: Record<string, string>;
 }
 

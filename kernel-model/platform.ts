@@ -66,7 +66,7 @@ export function validateProfile(raw: unknown, where: string, knownCalls: Set<str
   return resolveProfile({ ...(raw as PlatformProfile), sources: (sources ?? {}) as Record<string, string> });
 }
 
-/** The optional blocks of docs/mechanisms.md: entry paths, mitigations, indirect cost. */
+/** The optional blocks of docs/mechanisms.md: entry paths, mitigations, indirect cost, exception-less calls. */
 function checkMechanisms(raw: object, fail: (field: string, why: string) => never): void {
   const num = (f: string) => {
     const v = at(raw, f);
@@ -89,6 +89,10 @@ function checkMechanisms(raw: object, fail: (field: string, why: string) => neve
   if (at(raw, 'indirect') !== undefined) {
     num('indirect.peak_cycles_per_instruction');
     num('indirect.decay_instructions');
+  }
+  if (at(raw, 'flexsc') !== undefined) {
+    num('flexsc.worker_entry_cycles');
+    num('flexsc.line_transfer_cycles');
   }
 }
 

@@ -78,7 +78,7 @@ export interface SyscallSpec<Ctx = never> {
   /** Which arguments strace shows (their indices), when another argument decides: futex's op, prctl's option. */
   shownArgs?: (args: number[]) => number[];
   /** The family file it lives in, for the support listing. */
-  family: 'fs' | 'fd' | 'dir' | 'stat' | 'time' | 'process' | 'memory' | 'tls' | 'measure' | 'batch' | 'info' | 'signal' | 'futex' | 'io_uring';
+  family: 'fs' | 'fd' | 'dir' | 'stat' | 'time' | 'process' | 'memory' | 'tls' | 'measure' | 'batch' | 'info' | 'signal' | 'futex' | 'io_uring' | 'flexsc';
   handler: SyscallHandler<Ctx>;
 }
 

@@ -18,6 +18,7 @@ import { infoCalls } from './sys/info.js';
 import { signalCalls } from './sys/signal.js';
 import { futexCalls } from './sys/futex.js';
 import { ioUringCalls } from './sys/io_uring.js';
+import { flexscCalls } from './sys/flexsc.js';
 import { procCalls } from './sys/proc.js';
 import { I386_NAMES, HIGHEST_I386, NO_ENTRY_POINT, i386Name } from './i386-names.js';
 import { MEASURE_CALLS } from './sys/measure.js';
@@ -99,8 +100,10 @@ export function personality(name: PersonalityName, extra: SpecializedDef[] = [])
   // Linux 2.4 ended below 240: the paper's kernel has none of the later calls.
   const plain = name === 'paper' ? PLAIN_CALLS.filter((c) => c.nr < numbers.multicallNr) : PLAIN_CALLS;
   const numberOf = (call: string) => plain.find((c) => c.name === call)!.nr;
+  // Exception-less calls (sys/flexsc.ts) sit above the specialized calls' room: modern only.
   const calls = [...plain, multicallSpec(numbers.multicallNr),
-    ...defs.map((d, i) => specializedSpec(numbers.specializedBase + i, d, numberOf))];
+    ...defs.map((d, i) => specializedSpec(numbers.specializedBase + i, d, numberOf)),
+    ...(name === 'modern' ? flexscCalls : [])];
   const description = name === 'paper'
     ? 'Linux 2.4 numbering: multi-call at 240, specialized calls from 241'
     : `today's i386 numbering: real calls keep their numbers, the multi-call is ${numbers.multicallNr}, specialized calls follow`;
