@@ -7,12 +7,17 @@
 #include "copyprog.h"
 #include "flexsc.h"
 
+/* Room for a whole round: depth blocks of up to 64 KiB each would not fit copyprog.h's buffer. */
+#define ROUND_BYTES (1 << 20)
+static char round_buffer[ROUND_BYTES];
+
 int main(int argc, char **argv)
 {
     struct copy c = copy_open(argc, argv);
     int depth = argc > 4 ? atoi(argv[4]) : 8;
-    if (depth < 1 || depth > FX_ENTRIES || depth * c.size > MAX_BLOCK)
-        die("copy_flexsc: depth must be 1..64 and depth * block size at most 65536", depth, 2);
+    if (depth < 1 || depth > FX_ENTRIES || depth * c.size > ROUND_BYTES)
+        die("copy_flexsc: depth must be 1..64 and depth * block size at most 1048576", depth, 2);
+    c.buf = round_buffer;
     int e = fx_init();
     if (e < 0)
         die("flexsc_register", e, 1);

@@ -4,6 +4,7 @@ import { entryCycles, exitCycles, type PlatformProfile } from '../kernel-model/c
 import { controlScenario } from './control.js';
 import { behaviourDiffers, copyJobs, copyResult } from './copy.js';
 import type { Job, JobResult } from './jobs.js';
+import { mechanismsJobs, mechanismsResult } from './mechanisms.js';
 import { mpegJobs, mpegResult } from './mpeg.js';
 import { runJobs, type Progress, type Schedule } from './pool.js';
 import { calibratedTo, ours, type ScenarioResult } from './report.js';
@@ -19,6 +20,7 @@ interface Pooled {
 const POOLED: Record<Exclude<ScenarioName, 'control'>, Pooled> = {
   copy: { jobs: copyJobs, result: copyResult },
   mpeg: { jobs: mpegJobs, result: (p, r) => mpegResult(p, r, behaviourDiffers) },
+  mechanisms: { jobs: (p) => mechanismsJobs(p), result: (p, r) => mechanismsResult(p, r) },
 };
 
 /** Runs the named scenarios on each profile; results in the order asked. */

@@ -2,7 +2,7 @@
 // and its result reduced to what the scenarios compare.
 import { createHash } from 'node:crypto';
 import { cyclesToMicros, type Ledger, type PlatformProfile } from '../kernel-model/cost.js';
-import { personality } from '../kernel-model/table.js';
+import { personality, type PersonalityName } from '../kernel-model/table.js';
 import { mpegStream, pseudoRandomBytes } from './inputs.js';
 import { runScenarioGuest } from './guests.js';
 
@@ -17,6 +17,10 @@ export interface Job {
   inputs: Record<string, InputSpec>;
   jiffies?: boolean;
   maxInstructions?: number;
+  /** The syscall numbering (default the paper's): io_uring and exception-less calls need the modern one. */
+  personality?: PersonalityName;
+  /** Map the vDSO (default: as `--vdso auto`, on under the modern personality only). */
+  vdso?: boolean;
 }
 
 export interface JobResult {
@@ -46,7 +50,8 @@ function makeInput(spec: InputSpec): Uint8Array {
 export async function runJob(job: Job): Promise<JobResult> {
   const files = Object.fromEntries(Object.entries(job.inputs).map(([p, spec]) => [p, makeInput(spec)]));
   const r = await runScenarioGuest(job.guest, job.args, job.profile, {
-    files, jiffies: job.jiffies, maxInstructions: job.maxInstructions ?? 20_000_000_000, personality: personality('paper'),
+    files, jiffies: job.jiffies, maxInstructions: job.maxInstructions ?? 20_000_000_000, personality: personality(job.personality ?? 'paper'),
+    ...(job.vdso !== undefined ? { vdso: job.vdso } : {}),
   });
   const l = r.kernel.ledger;
   return {
