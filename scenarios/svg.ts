@@ -9,7 +9,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** x values on a log2 axis (block sizes), one line per series. */
 export function lineChart(o: { title: string; xLabel: string; yLabel: string; xs: number[]; series: Series[] }): string {
-  const W = 640, H = 400, L = 70, R = 190, T = 40, B = 55;
+  // The legend's width follows its longest label (about 7 pixels a character at 12 px).
+  const R = Math.max(190, 50 + 7 * Math.max(0, ...o.series.map((x) => x.label.length)));
+  const W = 450 + R, H = 400, L = 70, T = 40, B = 55;
   const pw = W - L - R, ph = H - T - B;
   const lx = o.xs.map(Math.log2);
   const x0 = Math.min(...lx), x1 = Math.max(...lx);
@@ -48,8 +50,8 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; xs
 
 /** Horizontal bars, one a label (a null value: the label with `missing` written in place of a bar). */
 export function barChart(o: { title: string; xLabel: string; bars: { label: string; value: number | null; missing?: string }[] }): string {
-  const L = 230, R = 90, T = 40, B = 50, row = 24;
-  const W = 720, H = T + B + row * o.bars.length, pw = W - L - R;
+  const L = Math.max(120, 20 + 7 * Math.max(0, ...o.bars.map((b) => b.label.length))), R = 90, T = 40, B = 50, row = 24;
+  const W = L + 490, H = T + B + row * o.bars.length, pw = W - L - R;
   const max = Math.max(1e-9, ...o.bars.map((b) => b.value ?? 0));
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
