@@ -190,6 +190,12 @@ scenario('every mechanism on every workload: behaviour checks pass, every row is
       assert.ok((row('exception-less')[1] as number) < (row('int 0x80')[1] as number));
       assert.ok((row('sysenter')[1] as number) < (row('int 0x80')[1] as number));
       assert.ok(copy.notes!.some((n) => /assumed/.test(n)));
+      // The work moved to the worker's core is shown, and counted in the whole machine's saving.
+      const second = r.tables.find((x) => x.id === 'copy-second-core')!, both = r.tables.find((x) => x.id === 'copy-both-cores')!;
+      const at = (t: typeof copy, label: string) => t.rows.find((x) => String(x[0]).startsWith(label))![1] as number;
+      assert.ok(at(second, 'exception-less') > 0);
+      assert.is(at(second, 'int 0x80'), 0);
+      assert.ok(at(both, 'exception-less') < (r.tables.find((x) => x.id === 'copy-saved')!.rows.find((x) => String(x[0]).startsWith('exception-less'))![1] as number));
     } else {
       assert.is(row('exception-less')[1], 'n/a: one core');
       assert.is(row('sysenter')[1], 'n/a: no sysenter costs');
