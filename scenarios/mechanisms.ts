@@ -90,7 +90,8 @@ function workloads(size: MechanismsSize): Workload[] {
       const n = String(size.loopCalls), guest = `${point}_loop`;
       switch (m) {
         case 'vdso': return point === 'getpid' ? { na: 'no vDSO getpid', why: 'the vDSO answers time calls only; getpid always enters the kernel' } : modern(guest, [n, 'vdso'], true);
-        case 'multicall': case 'specialized': case 'looped': return { na: 'not built', why: 'the loops have no multi-call, specialized or looped build (the paper clusters copy and the player, not these)' };
+        case 'multicall': return { guest: 'multicall_loop', args: [n, point] };
+        case 'specialized': case 'looped': return { na: 'not built', why: 'no specialized or looped call is defined for a run of getpid or gettimeofday calls (specialized/builtin.json)' };
         case 'uring8': case 'uring32': case 'sqpoll': return { na: 'no opcode', why: 'io_uring has no opcode for getpid or gettimeofday' };
         case 'flexsc': return p.flexsc ? modern('flexsc_loop', [n, point]) : oneCore(p);
         default: return common(m, guest, [n], p)!;

@@ -159,6 +159,17 @@ guests('flexsc_loop gives what getpid_loop and gettimeofday_loop give, in one cr
   }
 });
 
+guests('multicall_loop, its one-crossing-per-batch counterpart on the multi-call, gives the same', async () => {
+  for (const call of ['getpid', 'gettimeofday']) {
+    const plain = await run(`${call}_loop`, ['1000'], { profile: profile('skylake-2018') });
+    const r = await run('multicall_loop', ['1000', call], { profile: profile('skylake-2018') });
+    assert.is(r.exitCode, plain.exitCode);
+    assert.is(r.stdout, plain.stdout);
+    assert.is(r.kernel.ledger.syscalls, plain.kernel.ledger.syscalls + Math.ceil(1000 / 64), `${call}: every call, and the multi-calls`);
+    assert.ok(r.kernel.ledger.crossings <= Math.ceil(1000 / 64) + 3, `${call}: ${r.kernel.ledger.crossings}`);
+  }
+});
+
 guests('without a second core the guests say so in one line and exit 1', async () => {
   const r = await run('copy_flexsc', ['/in', '/out'], { files: { '/in': input }, personality: personality('modern'), profile: profile('p2-266') });
   assert.is(r.exitCode, 1);
