@@ -195,8 +195,14 @@ export const exitCycles = (p: PlatformProfile) => p.boundary.exit_cycles + p.bou
 export const copyCycles = (p: PlatformProfile, bytesIn: number, bytesOut: number) =>
   bytesIn * p.copy.from_user_cycles_per_byte + bytesOut * p.copy.to_user_cycles_per_byte;
 
+// Calls that do another's work at an explicit offset (Linux runs both through vfs_read and
+// vfs_write): without a figure of their own they cost what the call they extend costs, so
+// a program (or io_uring) that reads at an offset is not priced at the default instead.
+const PRICED_AS: Record<string, string> = { pread64: 'read', pwrite64: 'write' };
+
 export function handlerCycles(p: PlatformProfile, name: string, bytesIn: number, bytesOut: number): number {
-  return (p.handler_cycles[name] ?? p.handler_cycles.default) + copyCycles(p, bytesIn, bytesOut);
+  const base = p.handler_cycles[name] ?? p.handler_cycles[PRICED_AS[name]] ?? p.handler_cycles.default;
+  return base + copyCycles(p, bytesIn, bytesOut);
 }
 
 export function userCycles(p: PlatformProfile, instructions: number, rdtscs: number): number {

@@ -237,18 +237,7 @@ function notesFor(w: Workload, p: PlatformProfile, results: Map<string, JobResul
   }
   for (const [cell, why] of na) notes.push(`"${cell}": ${why}`);
   notes.push('why: sysenter makes the same crossings at a lower price each; the multi-call, specialized and looped calls make the same calls in fewer crossings; io_uring batches a round of reads or writes into one io_uring_enter, at a per-entry cost; SQPOLL and exception-less calls move the calls themselves to a second core, so the program\'s core pays only for posting entries, waiting and fetching results; the vDSO reads the clock without entering the kernel at all');
-  if (w.key === 'copy') {
-    notes.push(`io_uring and exception-less copies keep ${COPY_DEPTH} blocks (32 for depth 32) in flight a round`);
-    // copy_uring's READ and WRITE carry an offset, so they run as pread64 and pwrite64: a
-    // profile that prices read and write apart from its default gives io_uring a difference
-    // that is not the batching's.
-    const h = (name: string) => p.handler_cycles[name] ?? p.handler_cycles.default;
-    const perBlock = h('read') - h('pread64') + h('write') - h('pwrite64');
-    if (perBlock !== 0) {
-      const block = Number(w.points[0].key), blocks = Math.ceil(size.copyBytes / block);
-      notes.push(`io_uring's READ and WRITE at an offset run as pread64 and pwrite64, which ${p.name} prices at ${h('pread64')} and ${h('pwrite64')} cycles against read's ${h('read')} and write's ${h('write')}: at ${block}-byte blocks about ${(blocks * perBlock).toLocaleString('en-US')} cycles of io_uring's ${perBlock > 0 ? 'saving' : 'cost'} come from that difference, not from batching (exception-less calls run read and write themselves)`);
-    }
-  }
+  if (w.key === 'copy') notes.push(`io_uring and exception-less copies keep ${COPY_DEPTH} blocks (32 for depth 32) in flight a round; io_uring's READ and WRITE at an offset run as pread64 and pwrite64, priced as read and write`);
   if (w.key === 'mpeg') notes.push('the player sleeps to each frame\'s deadline: what a mechanism saves is a small share of a frame\'s decode work (see scenario mpeg)');
   if (calibratedTo(p.name, 'table3') && w.key === 'copy' && size.copyBytes === SWEEP_FILE.bytes) {
     notes.push(`fitted: on ${p.name} the int 0x80, specialized (write_read) and looped cycles at block ${TABLE3_FIT.block} are runs Table 3's fit used (marked); every other figure is the model's prediction`);

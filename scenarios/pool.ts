@@ -71,7 +71,7 @@ export async function runJobs(jobs: Job[], progress?: Progress, threads = os.ava
   return results;
 }
 
-/** The schedule in one paragraph: the wall time, the critical path (the worker that finished last), the bound. */
+/** The schedule in one line: the wall time, the bound, the critical path (the worker that finished last). */
 export function describeSchedule(s: Schedule): string {
   if (s.jobs.length === 0) return 'no guest runs';
   const byWorker = new Map<number, Schedule['jobs']>();
@@ -80,6 +80,8 @@ export function describeSchedule(s: Schedule): string {
   const total = s.jobs.reduce((a, j) => a + j.seconds, 0);
   const longest = s.jobs.reduce((a, j) => (j.seconds > a.seconds ? j : a));
   const bound = Math.max(longest.seconds, total / s.threads);
-  const path = last.js.sort((a, b) => a.start - b.start).map((j) => `${j.id} ${j.seconds.toFixed(1)} s`).join(' -> ');
+  // The worker that finished last, in one line however many runs it made: its longest three.
+  const shown = [...last.js].sort((a, b) => b.seconds - a.seconds).slice(0, 3).map((j) => `${j.id} ${j.seconds.toFixed(1)} s`);
+  const path = last.js.length <= 3 ? shown.join(', ') : `${last.js.length} runs, the longest ${shown.join(', ')}`;
   return `${s.jobs.length} guest runs in ${s.seconds.toFixed(1)} s on ${s.threads} threads (${total.toFixed(1)} s of runs; no schedule can beat ${bound.toFixed(1)} s, the longest run being ${longest.id}, ${longest.seconds.toFixed(1)} s); critical path: ${path}`;
 }
