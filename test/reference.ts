@@ -109,7 +109,7 @@ export function parseQemu(log: string): Call[] {
 export function parseOurs(log: string): Call[] {
   const calls: Call[] = [];
   for (const line of log.split('\n')) {
-    const m = /^(\w+)\((.*)\) = (.*)$/.exec(line);
+    const m = /^(?:\[pid +\d+\] )?(\w+)\((.*)\) = (.*)$/.exec(line);
     if (!m) continue;
     const [, name, , result] = m;
     const err = /^-1 (E[A-Z0-9]+)/.exec(result);
@@ -228,11 +228,22 @@ function withoutTempnameDraws(calls: Call[]): Call[] {
   return out;
 }
 
+/**
+ * The calls up to the first fork (clone, fork, vfork). After it qemu-i386's log interleaves
+ * the processes as the host schedules them, and prints a clone's two returns on lines of
+ * their own; the model's round robin is another order. A run with children is compared by
+ * its calls up to the fork, then by its output, exit code and files.
+ */
+function firstProcess(calls: Call[]): Call[] {
+  const fork = calls.findIndex((c) => c.name === 'clone' || c.name === 'fork' || c.name === 'vfork');
+  return fork < 0 ? calls : [...calls.slice(0, fork), { name: calls[fork].name, result: null, text: calls[fork].text }];
+}
+
 /** The differences between the two runs, as readable lines (empty when they agree). */
 export function differences(q: Side, o: Side): string[] {
   const out: string[] = [];
-  q = { ...q, calls: withoutTempnameDraws(q.calls) };
-  o = { ...o, calls: withoutTempnameDraws(o.calls) };
+  q = { ...q, calls: firstProcess(withoutTempnameDraws(q.calls)) };
+  o = { ...o, calls: firstProcess(withoutTempnameDraws(o.calls)) };
   // A call qemu cannot show the result of is compared by name alone, on both sides.
   const qc = q.calls.map(normalize);
   const oc = o.calls.map((c, i) => (q.calls[i]?.unlogged && q.calls[i].name === c.name ? qc[i] : normalize(c)));
