@@ -19,6 +19,9 @@ export function formatLedger(l: Ledger, p: PlatformProfile, personality: string)
     `  ${'total cycles'.padEnd(22)}${total.toLocaleString('en-US').padStart(16)}`,
     `  ${'simulated time'.padEnd(22)}${(cyclesToMicros(p, total) + l.blockedMicros).toFixed(1).padStart(16)} us (${l.blockedMicros.toFixed(1)} us blocked)`,
     `  instructions ${l.instructions.toLocaleString('en-US')}, crossings ${l.crossings}, syscalls ${l.syscalls}`,
+    // Calls run by io_uring's SQPOLL thread or the exception-less worker: another core's
+    // cycles, not part of this core's total above.
+    ...(l.sqpollCycles ? [`  ${'second core'.padEnd(22)}${l.sqpollCycles.toLocaleString('en-US').padStart(16)}  (SQPOLL thread, exception-less worker; not in the total)`] : []),
   ].join('\n');
 }
 
