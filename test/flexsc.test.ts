@@ -177,6 +177,16 @@ guests('without a second core the guests say so in one line and exit 1', async (
   assert.is(r.stderr.trim().split('\n').length, 1);
 });
 
+guests('--summary shows the second core\'s cycles apart from the program core\'s total', () => {
+  const r = cli(['run', 'flexsc_loop', '200', '--platform', 'skylake-2018', '--personality', 'modern', '--summary']);
+  assert.is(r.status, 0, r.stderr);
+  const total = Number(/total cycles\s+([\d,]+)/.exec(r.stderr)![1].replace(/,/g, ''));
+  const second = Number(/second core\s+([\d,]+)/.exec(r.stderr)![1].replace(/,/g, ''));
+  assert.ok(second > 0 && total > 0, `${second} ${total}`);
+  const plain = cli(['run', 'getpid_loop', '200', '--platform', 'skylake-2018', '--summary']);
+  assert.not.match(plain.stderr, /second core/);
+});
+
 guests.run();
 
 const scenario = suite('scenario mechanisms (reduced size)');
