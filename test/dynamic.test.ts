@@ -2,10 +2,15 @@
 // own C library: qemu-i386 -L SYSROOT against syscluster --sysroot SYSROOT. The same
 // output, exit code and files, the same calls and results, and no call left to ENOSYS
 // that Linux would have served.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { differences, haveI386, program, runAll, type Case, type Side } from './reference.js';
+import { BUSYBOX, differences, haveI386, program, runAll, type Case, type Side } from './reference.js';
+import { tmpdir } from './helpers.js';
 
 const text = Array.from({ length: 300 }, (_, i) => `${i} ${['red', 'green', 'blue'][i % 3]} ${(i * 104729) % 997}`).join('\n') + '\n';
 const files = { 'in.txt': text, 'small.txt': 'b\na\nc\nb\n' };
@@ -98,3 +103,30 @@ cases.forEach(([name], i) => {
 });
 
 dyn.run();
+
+const bench = suite('the bench\'s real-program workload: qemu-i386\'s output, counted and raw');
+
+bench('busybox gzip and sha256sum of a generated file: one digest under qemu-i386, accounted and raw', async () => {
+  if (!haveI386()) throw new Error('Debian\'s i386 packages are missing: run ./setup.sh (it runs scripts/fetch-i386.sh)');
+  const { INPUT, REAL_APPLETS, realAccounted, realRaw, writeRealInput } = await import('../bench/real.js');
+  const dir = tmpdir('syscluster-real-');
+  writeRealInput(path.join(dir, INPUT), 200_000);
+  assert.is(fs.statSync(path.join(dir, INPUT)).size, 200_000);
+  try {
+    for (const applet of Object.keys(REAL_APPLETS)) {
+      const q = spawnSync('qemu-i386', [BUSYBOX, ...REAL_APPLETS[applet]], { cwd: dir });
+      assert.is(q.status, 0, `qemu-i386 busybox ${applet}`);
+      const want = createHash('sha256').update(q.stdout).digest('hex');
+      const counted = await realAccounted(dir, applet), raw = await realRaw(dir, applet);
+      assert.is(counted.stdoutSha256, want, `${applet}: accounted`);
+      assert.is(raw.stdoutSha256, want, `${applet}: raw`);
+      assert.is(counted.stdoutBytes, q.stdout.length);
+      assert.ok(counted.work > 1_000_000, 'instructions counted');
+      assert.ok(raw.work >= 3, 'the raw run answered its calls');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+bench.run();
