@@ -15,6 +15,15 @@ const lib = koffi.load('libunicorn.so.2');
 const IntrHook = koffi.proto('void sc_floor_intr_hook(void *uc, uint32_t intno, void *user)');
 const hookAddIntr = lib.func('int uc_hook_add(void *uc, _Out_ size_t *hh, int type, sc_floor_intr_hook *cb, void *user, uint64_t begin, uint64_t end)');
 
+/** One interrupt hook on the whole address space, calling `fn` and nothing else. */
+export function hookInterrupts(uc: Unicorn, fn: () => void): void {
+  const cb = koffi.register((_uc: unknown, _intno: number) => fn(), koffi.pointer(IntrHook));
+  uc.own(cb);
+  const out = [0];
+  const code = hookAddIntr(uc.handle, out, UC_HOOK.INTR, cb, null, 1, 0) as number;
+  if (code !== 0) throw new Error(`uc_hook_add (interrupt): error ${code}`);
+}
+
 /** `calls` crossings of `name` with an empty callback each; the last (exit) stops the run. */
 export function emptyCallbackFloor(name: string, args: string[], calls: number): Measurement {
   const uc = new Unicorn();
@@ -22,11 +31,7 @@ export function emptyCallbackFloor(name: string, args: string[], calls: number):
   uc.regWrite(X86_REG.ESP, esp);
   let n = 0;
   const empty = (): void => {};
-  const cb = koffi.register((_uc: unknown, _intno: number) => { empty(); if (++n > calls) uc.emuStop(); }, koffi.pointer(IntrHook));
-  uc.own(cb);
-  const out = [0];
-  const code = hookAddIntr(uc.handle, out, UC_HOOK.INTR, cb, null, 1, 0) as number;
-  if (code !== 0) throw new Error(`uc_hook_add (interrupt): error ${code}`);
+  hookInterrupts(uc, () => { empty(); if (++n > calls) uc.emuStop(); });
   const start = process.hrtime.bigint();
   uc.emuStart(entry, 0xffffffff);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

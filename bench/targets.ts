@@ -22,11 +22,11 @@ export function timeProcess(argv: string[], shell = false): ProcessTime {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs each command `repeat` times, alternating them; medians of time, highest memory. */
-export function alternate(cmds: { argv: string[]; shell?: boolean }[], repeat: number, progress: (s: string) => void): ProcessTime[] {
+export function alternate(cmds: { argv: string[]; shell?: boolean; label?: string }[], repeat: number, progress: (s: string) => void): ProcessTime[] {
   const runs: ProcessTime[][] = cmds.map(() => []);
   for (let i = 0; i < repeat; i++) {
     cmds.forEach((c, j) => {
-      progress(`${path.basename(c.argv[1] ?? c.argv[0])} ${c.argv.slice(2, 4).join(' ')} ${i + 1}/${repeat}`);
+      progress(`${c.label ?? `${path.basename(c.argv[1] ?? c.argv[0])} ${c.argv.slice(2, 4).join(' ')}`} ${i + 1}/${repeat}`);
       runs[j].push(timeProcess(c.argv, c.shell));
     });
   }

@@ -2,6 +2,8 @@
 // peak memory is its own; the bench command puts each figure beside its reference.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Machine, sharedDisassembler } from '../emulator/machine.js';
 import { loadProgram } from '../emulator/loader.js';
 import { SeededRandom } from '../kernel-model/random.js';
@@ -19,6 +21,21 @@ export interface Measurement {
   work: number;
   unit: 'instructions' | 'syscalls';
   maxRssKiB?: number;
+}
+
+const child = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
+
+/** One workload in a fresh process (bench/child.ts), with that process's peak memory. */
+export function measure<T extends Measurement = Measurement>(kind: string, name: string, args: string[]): T {
+  const r = spawnSync(process.execPath, [child, kind, name, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`benchmark ${kind} ${name} failed: ${r.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The median run by time, with the highest peak memory of all runs. */
+export function middle<T extends Measurement>(runs: T[]): T {
+  const m = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)];
+  return { ...m, maxRssKiB: Math.max(...runs.map((r) => r.maxRssKiB ?? 0)) || undefined };
 }
 
 const guest = (name: string) => `${GUEST_DIR}/${name}`;

@@ -23,7 +23,7 @@ import { FPU_INIT } from '../kernel-model/sigframe.js';
 export const DEFAULT_MAX_INSTRUCTIONS = LIMITS.instructions.default;
 
 // Linux's user-mode selectors (i386): the emulated CPU runs flat, so the frame shows these.
-const USER_CS = 0x73, USER_DS = 0x7b;
+export const USER_CS = 0x73, USER_DS = 0x7b;
 
 export const SIGNALS: Record<string, number> = { SIGTRAP: 5, SIGILL: 4, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11, SIGXCPU: 24 };
 

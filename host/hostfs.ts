@@ -379,7 +379,7 @@ class Tree {
     components(guestPath); // ENOENT, ENAMETOOLONG before anything else
     if ((flags & O.CREAT) && guestPath.endsWith('/')) throw new KernelError(E.EISDIR);
     const host = hostOpenFlags(flags, guestPath);
-    const kept = flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.NOCTTY | O.CLOEXEC | O.NOFOLLOW);
+    const kept = flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.NOCTTY | O.CLOEXEC); // f_flags keep O_NOFOLLOW (F_GETFL shows it)
     if (!this.readOnly) {
       // One openat2 resolving in the root where the host has it; directories still take
       // the walk, whose canonical path *at calls and fchdir need.

@@ -37,6 +37,7 @@ const TABLE = [
   [38, 'ENOSYS', 'Function not implemented'],
   [39, 'ENOTEMPTY', 'Directory not empty'],
   [40, 'ELOOP', 'Too many levels of symbolic links'],
+  [61, 'ENODATA', 'No data available'],
   [75, 'EOVERFLOW', 'Value too large for defined data type'],
   [95, 'EOPNOTSUPP', 'Operation not supported'],
   [110, 'ETIMEDOUT', 'Connection timed out'],

@@ -2,6 +2,7 @@
 // the kernel enters (boundary.enter), dispatches through the syscall table, exits
 // (boundary.exit) and returns the value for eax. Handlers see this class as their
 // context: checked helpers for guest memory, the fd table, the clock and the ledger.
+import { ProcFileSystem } from './procfs.js';
 import * as boundary from './boundary.js';
 import type { PtRegs, UserRegs } from './boundary.js';
 import { Ledger, blockedMicros, copyCycles, cyclesToMicros, handlerCycles, indirectCycles, resolveProfile, userCycles, type EntryPath, type PlatformProfile } from './cost.js';
@@ -181,7 +182,8 @@ export class Kernel {
   constructor(o: KernelOptions) {
     this.profile = o.profile;
     this.personality = o.personality;
-    this.fs = o.fs;
+    // A read-only /proc made from the model's state sits in front of every file system.
+    this.fs = new ProcFileSystem(o.fs, this);
     const fds = new FdTable(o.stdio, o.fdLimit);
     const pid = o.pid ?? 1000;
     this.random = new SeededRandom(o.seed);

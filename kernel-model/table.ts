@@ -20,6 +20,7 @@ import { futexCalls } from './sys/futex.js';
 import { ioUringCalls } from './sys/io_uring.js';
 import { flexscCalls } from './sys/flexsc.js';
 import { procCalls } from './sys/proc.js';
+import { xattrCalls } from './sys/xattr.js';
 import { I386_NAMES, HIGHEST_I386, NO_ENTRY_POINT, i386Name } from './i386-names.js';
 import { MEASURE_CALLS } from './sys/measure.js';
 import { multicallSpec, specializedSpec } from './sys/batch.js';
@@ -58,6 +59,7 @@ export const LINUX_CALLS: SyscallSpec<Kernel>[] = [
   ...tlsCalls,
   ...ioUringCalls,
   ...procCalls,
+  ...xattrCalls,
 ];
 
 function build(calls: SyscallSpec<Kernel>[]): Map<number, SyscallSpec<Kernel>> {

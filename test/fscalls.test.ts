@@ -424,3 +424,107 @@ hostile('on a host directory', async () => {
 });
 
 hostile.run();
+
+const copying = suite('copy_file_range, FICLONE and extended attributes');
+const COPY_FILE_RANGE = 377, GETXATTR = 229, FGETXATTR = 231, LISTXATTR = 232, FSETXATTR = 228;
+const FICLONE = 0x40049409;
+
+copying('copy_file_range from the file offsets, then at given offsets written back', () => {
+  const { call, str, fs, mem } = setup({ '/a': Buffer.from('0123456789') });
+  const src = call(NR.open, str(RW, '/a'), O.RDONLY), dst = call(NR.open, str(RW, '/b'), O.WRONLY | O.CREAT, 0o644);
+  assert.is(call(COPY_FILE_RANGE, src, 0, dst, 0, 4, 0), 4);
+  assert.is(call(COPY_FILE_RANGE, src, 0, dst, 0, 100, 0), 6, 'short at the end of the source');
+  assert.is(call(COPY_FILE_RANGE, src, 0, dst, 0, 100, 0), 0, '0 at its end');
+  mem.write(BUF, Buffer.alloc(8)); mem.writeU32(BUF, 2);
+  mem.write(BUF + 8, Buffer.alloc(8)); mem.writeU32(BUF + 8, 10);
+  assert.is(call(COPY_FILE_RANGE, src, BUF, dst, BUF + 8, 3, 0), 3);
+  assert.is(mem.readU32(BUF), 5, '*off_in advanced');
+  assert.is(mem.readU32(BUF + 8), 13, '*off_out advanced');
+  assert.is(call(NR.lseek, src, 0, 1), 10, 'the file offset untouched by a given offset');
+  const f = fs.open('/b', O.RDONLY, 0);
+  assert.is(Buffer.from(f.read(100)).toString(), '0123456789234');
+});
+
+copying('copy_file_range: Linux\'s errors', () => {
+  const { call, str } = setup({ '/a': Buffer.from('0123456789') });
+  const src = call(NR.open, str(RW, '/a'), O.RDONLY), dst = call(NR.open, str(RW, '/b'), O.WRONLY | O.CREAT, 0o644);
+  assert.is(call(COPY_FILE_RANGE, src, 0, dst, 0, 4, 1), -E.EINVAL, 'flags');
+  assert.is(call(COPY_FILE_RANGE, dst, 0, src, 0, 4, 0), -E.EBADF, 'write-only source, read-only destination');
+  assert.is(call(COPY_FILE_RANGE, 99, 0, dst, 0, 4, 0), -E.EBADF);
+  const dir = call(NR.open, str(RW, '/'), O.RDONLY | O.DIRECTORY);
+  assert.is(call(COPY_FILE_RANGE, dir, 0, dst, 0, 4, 0), -E.EISDIR);
+  const rw = call(NR.open, str(RW, '/a'), O.RDWR);
+  assert.is(call(COPY_FILE_RANGE, src, 0, rw, 0, 4, 0), -E.EINVAL, 'overlapping ranges of one file');
+  const app = call(NR.open, str(RW, '/b'), O.WRONLY | O.APPEND);
+  assert.is(call(COPY_FILE_RANGE, src, 0, app, 0, 4, 0), -E.EBADF, 'O_APPEND destination');
+});
+
+copying('FICLONE: EOPNOTSUPP after the descriptor checks (no reflinks), so cp copies', () => {
+  const { call, str } = setup({ '/a': Buffer.from('x') });
+  const src = call(NR.open, str(RW, '/a'), O.RDONLY), dst = call(NR.open, str(RW, '/b'), O.WRONLY | O.CREAT, 0o644);
+  assert.is(call(NR.ioctl, dst, FICLONE, src), -E.EOPNOTSUPP);
+  assert.is(call(NR.ioctl, dst, FICLONE, 99), -E.EBADF);
+  assert.is(call(NR.ioctl, src, FICLONE, dst), -E.EBADF, 'a read-only destination');
+  assert.is(call(NR.ioctl, dst, 0x1234, 0), -E.ENOTTY, 'other requests are still ENOTTY');
+});
+
+copying('xattrs: ENODATA for a name, an empty list, a minimal ACL sets the mode', () => {
+  const { call, str, fs, mem } = setup({ '/a': Buffer.from('x') });
+  assert.is(call(GETXATTR, str(RW, '/a'), str(PATH2, 'security.selinux'), BUF, 255), -E.ENODATA);
+  assert.is(call(GETXATTR, str(RW, '/missing'), str(PATH2, 'security.selinux'), BUF, 255), -E.ENOENT);
+  assert.is(call(LISTXATTR, str(RW, '/a'), BUF, 255), 0);
+  const fd = call(NR.open, str(RW, '/a'), O.RDWR);
+  assert.is(call(FGETXATTR, fd, str(PATH2, 'system.posix_acl_access'), BUF, 132), -E.ENODATA);
+  const acl = Buffer.alloc(28);
+  acl.writeUInt32LE(2, 0);
+  [[1, 6], [4, 4], [0x20, 0]].forEach(([tag, perm], i) => { acl.writeUInt16LE(tag, 4 + i * 8); acl.writeUInt16LE(perm, 6 + i * 8); acl.writeUInt32LE(0xffffffff, 8 + i * 8); });
+  mem.write(BUF, acl);
+  assert.is(call(FSETXATTR, fd, str(PATH2, 'system.posix_acl_access'), BUF, 28, 0), 0);
+  assert.is(fs.stat('/a', true).mode & 0o7777, 0o640);
+  assert.is(call(FSETXATTR, fd, str(PATH2, 'user.note'), BUF, 28, 0), -E.EOPNOTSUPP);
+});
+
+copying.run();
+
+const proc = suite('/proc, made from the model\'s state');
+
+proc('/proc/self is the pid; maps lists the areas; status and meminfo read the process', () => {
+  const { k, call, str, bytes } = setup();
+  const n = call(NR.readlink, str(RW, '/proc/self'), BUF, 64);
+  assert.is(bytes(BUF, n).toString(), String(k.pid));
+  const read = (path: string) => {
+    const fd = call(NR.open, str(RW, path), O.RDONLY);
+    assert.ok(fd >= 0, path);
+    const got = call(NR.read, fd, BUF, 0x4000);
+    call(NR.close, fd);
+    return bytes(BUF, got).toString('latin1');
+  };
+  assert.match(read('/proc/self/maps'), /^00010000-00020000 rw-p 00000000 00:00 0 \n$/);
+  assert.match(read(`/proc/${k.pid}/status`), new RegExp(`^Name:\\t[^\\n]*\\n[^]*\\nPid:\\t${k.pid}\\n`));
+  assert.match(read('/proc/meminfo'), /^MemTotal: +1048576 kB\nMemFree: +1048512 kB\n/);
+  assert.match(read('/proc/cpuinfo'), /cpu MHz\t\t: \d+\.000\n/);
+  assert.not.match(read('/proc/filesystems'), /selinuxfs/);
+});
+
+proc('read-only: writing EACCES, removing EPERM, renaming out EXDEV; missing names ENOENT', () => {
+  const { call, str } = setup({ '/a': Buffer.from('x') });
+  assert.is(call(NR.open, str(RW, '/proc/meminfo'), O.WRONLY), -E.EACCES);
+  assert.is(call(NR.unlink, str(RW, '/proc/meminfo')), -E.EPERM);
+  assert.is(call(NR.rename, str(RW, '/a'), str(PATH2, '/proc/a')), -E.EXDEV);
+  assert.is(call(NR.open, str(RW, '/proc/nothing'), O.RDONLY), -E.ENOENT);
+  assert.is(call(NR.open, str(RW, '/proc/self/nothing'), O.RDONLY), -E.ENOENT);
+  assert.is(call(NR.access, str(RW, '/proc/self/status'), 4), 0);
+});
+
+proc('getdents64 lists /proc: ., .., the pid, self and the files', () => {
+  const { k, call, str, bytes } = setup();
+  const fd = call(NR.open, str(RW, '/proc'), O.RDONLY | O.DIRECTORY);
+  const n = call(NR.getdents64, fd, BUF, 4096);
+  const names: string[] = [];
+  const b = bytes(BUF, n);
+  for (let at = 0; at < n; at += b.readUInt16LE(at + 16)) names.push(b.toString('latin1', at + 19, b.indexOf(0, at + 19)));
+  assert.equal(names, ['.', '..', String(k.pid), 'self', 'cpuinfo', 'filesystems', 'meminfo']);
+  assert.is(call(NR.getdents64, fd, BUF, 4096), 0);
+});
+
+proc.run();

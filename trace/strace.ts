@@ -72,7 +72,7 @@ const FCNTL_CMDS: Record<number, string> = {
   0: 'F_DUPFD', 1: 'F_GETFD', 2: 'F_SETFD', 3: 'F_GETFL', 4: 'F_SETFL', 5: 'F_GETLK', 6: 'F_SETLK', 7: 'F_SETLKW',
   8: 'F_SETOWN', 9: 'F_GETOWN', 12: 'F_GETLK64', 13: 'F_SETLK64', 14: 'F_SETLKW64', 1030: 'F_DUPFD_CLOEXEC',
 };
-const IOCTL_REQS: Record<number, string> = { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x541b: 'FIONREAD' };
+const IOCTL_REQS: Record<number, string> = { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x541b: 'FIONREAD', 0x40049409: 'FICLONE', 0x4020940d: 'FICLONERANGE', 0xc0189436: 'FIDEDUPERANGE' };
 const FILE_TYPES: Record<number, string> = {
   [S.IFREG]: 'S_IFREG', [S.IFDIR]: 'S_IFDIR', [S.IFLNK]: 'S_IFLNK', [S.IFCHR]: 'S_IFCHR', [S.IFBLK]: 'S_IFBLK',
   [S.IFIFO]: 'S_IFIFO', [S.IFSOCK]: 'S_IFSOCK',

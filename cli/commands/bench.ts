@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import type { Measurement } from '../../bench/workloads.js';
+import { measure, middle, type Measurement } from '../../bench/workloads.js';
 import { BadInput } from '../common.js';
 import { scaleTargets, type Target } from '../../bench/targets.js';
+import { BUSYBOX, haveBusybox, realPrograms, type RealResult } from '../../bench/real.js';
 
 export const command = 'bench';
 export const describe = 'Measure emulation and syscall throughput against raw Unicorn and qemu-i386';
@@ -22,21 +23,19 @@ export function builder(y: Argv) {
     scale: { type: 'boolean', default: true, describe: 'also measure the scale targets: trace, step, profile, start-up (--no-scale to skip)' },
     crossings: { type: 'number', default: 1_000_000, describe: 'crossings of the traced run for the scale targets (the issue\'s size: 10000000)' },
     'log-lines': { type: 'number', default: 1_000_000, describe: 'lines of the synthetic strace log for the profile target (the issue\'s size: 4000000)' },
+    'real-programs': { type: 'boolean', default: true, describe: 'also run the real-program workload: Debian\'s busybox gzip and sha256sum against qemu-i386 (--no-real-programs to skip)' },
+    real: { type: 'boolean', default: false, describe: 'run only the real-program workload' },
+    'real-mib': { type: 'number', default: 10, describe: 'size of the real-program workload\'s generated input, in MiB' },
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
-  }).example('$0 bench', 'the full benchmark (about a minute)')
+  }).example('$0 bench', 'the full benchmark (several minutes)')
+    .example('$0 bench --real --real-mib 16 --repeat 3', 'busybox gzip and sha256sum of a 16 MiB file against qemu-i386')
     .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1', 'a quick check');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
-const child = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/child.js');
 const cliMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../main.js');
-
-function measure(kind: string, name: string, args: string[]): Measurement {
-  const r = spawnSync(process.execPath, [child, kind, name, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`benchmark ${kind} ${name} failed: ${r.stderr.trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout);
-}
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/syscluster.js');
 
 function median(kind: string, name: string, args: string[], repeat: number, progress: (s: string) => void): Measurement {
   const runs: Measurement[] = [];
@@ -47,19 +46,21 @@ function median(kind: string, name: string, args: string[], repeat: number, prog
   return middle(runs);
 }
 
-/** The median run by time, with the highest peak memory of all runs. */
-function middle(runs: Measurement[]): Measurement {
-  const m = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)];
-  return { ...m, maxRssKiB: Math.max(...runs.map((r) => r.maxRssKiB ?? 0)) || undefined };
-}
-
 export function handler(a: Args): void {
   for (const [name, v, min] of [['repeat', a.repeat, 1], ['blocks', a.blocks, 1], ['iterations', a.iterations, 1], ['syscalls', a.syscalls, 1],
-    ['crossings', a.crossings, 1], ['log-lines', a.logLines, 1]] as const) {
+    ['crossings', a.crossings, 1], ['log-lines', a.logLines, 1], ['real-mib', a.realMib, 1]] as const) {
     if (!(Number.isSafeInteger(v) && v >= min)) throw new BadInput(`--${name} ${v}: expected a whole number from ${min}`);
   }
+  if (a.real && !haveBusybox()) throw new BadInput(`--real: Debian's i386 busybox is missing (${BUSYBOX}): run ./setup.sh`);
   const tty = process.stderr.isTTY && !a.json;
   const progress = (s: string) => { if (tty) process.stderr.write(`\r\x1b[Kbench: ${s}`); };
+  const real = (): RealResult[] | undefined => (haveBusybox() ? realPrograms({ mib: a.realMib, repeat: a.repeat, cli: CLI, progress }) : undefined);
+  if (a.real) {
+    const results = real()!;
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stdout.write(a.json ? JSON.stringify({ real_programs: results }, null, 2) + '\n' : realLines(results).join('\n') + '\n');
+    return;
+  }
   const emulation = [['decode_bench', a.blocks], ['spin', a.iterations]].map(([name, n]) => {
     // Alternate the two so that a slow patch of the machine hits both alike.
     const raws: Measurement[] = [], ourss: Measurement[] = [];
@@ -83,7 +84,8 @@ export function handler(a: Args): void {
   const sys = middle(oursRuns), floor = middle(floorRuns), ref = middle(qemuRuns);
   const crossing = { ours_ns: (1e9 * sys.seconds) / sys.work, floor_ns: (1e9 * floor.seconds) / floor.work, ratio: (sys.seconds / sys.work) / (floor.seconds / floor.work), target: 1.5 };
   let scale: Target[] | undefined;
-  if (a.scale) scale = scaleTargets({ crossings: a.crossings, logLines: a.logLines, repeat: a.repeat, cli: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/syscluster.js'), progress });
+  if (a.scale) scale = scaleTargets({ crossings: a.crossings, logLines: a.logLines, repeat: a.repeat, cli: CLI, progress });
+  const realResults = a.realPrograms ? real() : undefined;
   let scenarioAll: { seconds: number; target: number; threads: number } | undefined;
   if (a.scenario) {
     progress('scenario all');
@@ -96,7 +98,7 @@ export function handler(a: Args): void {
   const syscalls = { calls: sys.work, ours_per_s: sys.work / sys.seconds, qemu_per_s: ref.work / ref.seconds,
     ratio: (sys.work / sys.seconds) / (ref.work / ref.seconds), accounted_kib: sys.maxRssKiB };
   if (a.json) {
-    process.stdout.write(JSON.stringify({ emulation, syscalls, crossing, scale, scenario_all: scenarioAll }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ emulation, syscalls, crossing, scale, scenario_all: scenarioAll, real_programs: realResults }, null, 2) + '\n');
     return;
   }
   const M = (x: number) => `${(x / 1e6).toFixed(1)} M/s`;
@@ -116,5 +118,19 @@ export function handler(a: Args): void {
   if (scenarioAll) {
     lines.push(`scenario all: ${scenarioAll.seconds.toFixed(1)} s on ${scenarioAll.threads} cores (target: under ${scenarioAll.target} s; ${scenarioAll.seconds < scenarioAll.target ? 'met' : 'NOT met'})`);
   }
+  if (realResults) lines.push(...realLines(realResults));
+  else if (a.realPrograms) lines.push(`real programs: skipped (Debian's i386 busybox is missing: run ./setup.sh)`);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+function realLines(results: RealResult[]): string[] {
+  const mib = (k: number) => `${(k / 1024).toFixed(0)} MiB`;
+  const lines = ['real programs: Debian\'s static busybox on a generated input, output identical (SHA-256) under qemu-i386 and syscluster'];
+  for (const r of results) {
+    lines.push(`  busybox ${r.applet} of ${r.inputMiB} MiB (${r.outputBytes.toLocaleString('en-US')} bytes out, ${r.instructions.toLocaleString('en-US')} instructions, ${r.calls} calls):`);
+    lines.push(`    accounted ${r.accountedSeconds.toFixed(2)} s, raw Unicorn with the kernel model ${r.rawSeconds.toFixed(2)} s (in-process, loading left out): ratio ${r.ratio.toFixed(2)}; peak memory ${mib(r.accountedKiB)} (raw ${mib(r.rawKiB)})`);
+    lines.push(`    syscluster run ${r.oursSeconds.toFixed(2)} s, ${mib(r.oursKiB)}; qemu-i386 ${r.qemuSeconds.toFixed(2)} s, ${mib(r.qemuKiB)} (whole processes): ${r.qemuRatio.toFixed(1)} times qemu-i386's time`);
+    if (r.oneMiBKiB !== undefined) lines.push(`    memory in the input's size: accounted peak ${mib(r.oneMiBKiB)} on 1 MiB, ${mib(r.accountedKiB)} on ${r.inputMiB} MiB`);
+  }
+  return lines;
 }

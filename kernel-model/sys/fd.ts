@@ -3,7 +3,8 @@
 import { E, KernelError } from '../errno.js';
 import type { Kernel } from '../kernel.js';
 import { arg, type SyscallSpec } from '../syscall.js';
-import { O } from '../vfs.js';
+import { O, type OpenFile } from '../vfs.js';
+import { copyPair } from './fs.js';
 
 export const F = {
   DUPFD: 0, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, GETLK: 5, SETLK: 6, SETLKW: 7,
@@ -12,7 +13,21 @@ export const F = {
 export const FD_CLOEXEC = 1;
 const F_UNLCK = 2;
 
-export const IOCTL = { TCGETS: 0x5401, TIOCGWINSZ: 0x5413, FIONREAD: 0x541b } as const;
+export const IOCTL = { TCGETS: 0x5401, TIOCGWINSZ: 0x5413, FIONREAD: 0x541b, FICLONE: 0x40049409, FICLONERANGE: 0x4020940d, FIDEDUPERANGE: 0xc0189436 } as const;
+
+/**
+ * FICLONE and FICLONERANGE (fs/ioctl.c, ioctl_file_clone): the source descriptor must
+ * exist (EBADF), the pair pass the copy checks, and then the file system must share
+ * extents, which the model's, like ext4's, cannot: EOPNOTSUPP, so that cp falls back to
+ * copying. FIDEDUPERANGE the same, after its own argument is read.
+ */
+function clone(k: Kernel, file: OpenFile, request: number, argp: number): number {
+  if (request === IOCTL.FIDEDUPERANGE) { k.copyIn(argp, 24); throw new KernelError(E.EOPNOTSUPP); }
+  // struct file_clone_range begins with the source descriptor, an s64.
+  const srcFd = request === IOCTL.FICLONE ? argp : Buffer.from(k.copyIn(argp, 32)).readInt32LE(0);
+  copyPair(k.fds.get(srcFd | 0), file);
+  throw new KernelError(E.EOPNOTSUPP);
+}
 
 function fcntl(k: Kernel, fd: number, cmd: number, a: number): number {
   const file = k.fds.get(fd);
@@ -48,12 +63,13 @@ export const fdCalls: SyscallSpec<Kernel>[] = [
   },
   {
     nr: 54, name: 'ioctl', family: 'fd', support: 'partial',
-    note: 'TCGETS and TIOCGWINSZ on a terminal (the host\'s); ENOTTY for every other file and request',
+    note: 'TCGETS and TIOCGWINSZ on a terminal (the host\'s); FICLONE, FICLONERANGE and FIDEDUPERANGE EOPNOTSUPP (no reflinks); ENOTTY for every other file and request',
     args: [arg('fd', 'fd'), arg('request', 'ioctl_req'), arg('argp', 'ptr')],
     handler(k, [fd, request, argp]) {
       const file = k.fds.get(fd);
       if (request === IOCTL.TCGETS) { const t = file.termios(); k.copyOut(argp, t); return 0; }
       if (request === IOCTL.TIOCGWINSZ) { const w = file.winsize(); k.copyOut(argp, w); return 0; }
+      if (request === IOCTL.FICLONE || request === IOCTL.FICLONERANGE || request === IOCTL.FIDEDUPERANGE) return clone(k, file, request, argp);
       throw new KernelError(E.ENOTTY);
     },
   },

@@ -148,6 +148,56 @@ function sendfile(k: Kernel, outFd: number, inFd: number, offPtr: number, count:
   return done;
 }
 
+/**
+ * The checks Linux makes of a pair of files before copying or cloning between them
+ * (generic_file_rw_checks): the source open for reading, the destination for writing
+ * and not O_APPEND (EBADF); a directory is EISDIR, anything but a regular file EINVAL.
+ */
+export function copyPair(inFile: OpenFile, outFile: OpenFile): void {
+  if ((inFile.flags & O.ACCMODE) === O.WRONLY || (outFile.flags & O.ACCMODE) === O.RDONLY || (outFile.flags & O.APPEND)) throw new KernelError(E.EBADF);
+  const a = inFile.stat().mode & S.IFMT, b = outFile.stat().mode & S.IFMT;
+  if (a === S.IFDIR || b === S.IFDIR) throw new KernelError(E.EISDIR);
+  if (a !== S.IFREG || b !== S.IFREG) throw new KernelError(E.EINVAL);
+}
+
+/**
+ * copy_file_range (fs/read_write.c): `len` bytes from `in` to `out`, each at its
+ * *offset when given (the offsets written back, the file offsets untouched) or at and
+ * past its file offset. No flags are defined (EINVAL); within one file the two ranges
+ * must not overlap (EINVAL). Short at the source's end; 0 there.
+ */
+function copyFileRange(k: Kernel, inFd: number, inOffPtr: number, outFd: number, outOffPtr: number, len: number, flags: number): number {
+  if (flags !== 0) throw new KernelError(E.EINVAL);
+  const src = k.fds.get(inFd), out = k.fds.get(outFd);
+  copyPair(src, out);
+  const offAt = (ptr: number) => (ptr === 0 ? undefined : offset64(k.getU32(ptr), k.getU32(ptr + 4)));
+  const inAt = offAt(inOffPtr), outAt = offAt(outOffPtr);
+  const total = Math.min(len >>> 0, MAX_RW_COUNT);
+  if (total === 0) return 0;
+  const si = src.stat(), so = out.stat();
+  if (si.dev === so.dev && si.ino === so.ino) {
+    const from = inAt ?? src.lseek(0, 1), to = outAt ?? out.lseek(0, 1);
+    if (from < to + total && to < from + total) throw new KernelError(E.EINVAL);
+  }
+  let done = 0;
+  while (done < total) {
+    const want = Math.min(MAX_CHUNK, total - done);
+    const data = inAt === undefined ? src.read(want) : src.pread(want, inAt + done);
+    if (data.length === 0) break;
+    const n = outAt === undefined ? out.write(data) : out.pwrite(data, outAt + done);
+    done += n;
+    if (n < data.length || data.length < want) break;
+  }
+  const put = (ptr: number, at: number | undefined) => {
+    if (at === undefined) return;
+    k.putU32(ptr, (at + done) >>> 0);
+    k.putU32(ptr + 4, Math.floor((at + done) / 2 ** 32));
+  };
+  put(inOffPtr, inAt);
+  put(outOffPtr, outAt);
+  return done;
+}
+
 /** posix_fadvise's advice values on i386 (POSIX_FADV_NORMAL ... POSIX_FADV_NOREUSE). */
 const FADV_MAX = 5;
 
@@ -332,5 +382,11 @@ export const fsCalls: SyscallSpec<Kernel>[] = [
     note: 'as open, from a directory fd or AT_FDCWD',
     args: [arg('dirfd', 'dirfd'), arg('pathname', 'path'), arg('flags', 'oflags'), arg('mode', 'mode')],
     handler: (k, [dirfd, pathname, flags, mode]) => openAt(k, dirfd, pathname, flags, mode),
+  },
+  {
+    nr: 377, name: 'copy_file_range', family: 'fs', support: 'full',
+    note: 'between regular files, through the model (no reflinks): each offset given or the file\'s own',
+    args: [arg('fd_in', 'fd'), arg('off_in', 'loff_inout'), arg('fd_out', 'fd'), arg('off_out', 'loff_inout'), arg('len', 'size'), arg('flags', 'uint')],
+    handler: (k, [inFd, inOff, outFd, outOff, len, flags]) => copyFileRange(k, inFd, inOff, outFd, outOff, len, flags),
   },
 ];

@@ -80,7 +80,7 @@ export function doMmap(k: Kernel, addr: number, length: number, prot: number, fl
     if (at < 0) fail(E.ENOMEM);
   }
   if (!k.mem.space.fits(len)) fail(E.ENOMEM);
-  const name = file ? `fd:${fd}` : '';
+  const name = file ? file.name : ''; // the path as opened: /proc/PID/maps shows it
   if (!k.mem.map(at, len, PROT.READ | PROT.WRITE, name)) fail(E.ENOMEM);
   if (ring) ring.attach(k.mem, at, offset, len);
   else if (file) {
