@@ -23,8 +23,8 @@ export function builder(y: Argv) {
     crossings: { type: 'number', default: 1_000_000, describe: 'crossings of the traced run for the scale targets (the issue\'s size: 10000000)' },
     'log-lines': { type: 'number', default: 1_000_000, describe: 'lines of the synthetic strace log for the profile target (the issue\'s size: 4000000)' },
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
-  }).example('$0 bench', 'the full benchmark (about a minute)')
-    .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1', 'a quick check');
+  }).example('$0 bench', 'the full benchmark: each workload --repeat times, then `scenario all` and the scale targets')
+    .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1 --no-scenario --no-scale', 'a quick check: the throughput figures only, each run once');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;

@@ -16,7 +16,7 @@ export const describe = 'Build the syscall graph (paper Figure 4) from dumps or 
 
 export function builder(y: Argv) {
   return y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'syscluster dumps (.jsonl) or strace logs (plain, -f, -ff files, -t/-tt/-ttt/-r, -T, -y/-yy), including syscluster run --strace-out files (their first line, the banner, is skipped)' })
+    .positional('files', { type: 'string', array: true, demandOption: true, default: undefined, describe: 'syscluster dumps (.jsonl) or strace logs (plain, -f, -ff files, -t/-tt/-ttt/-r, -T, -y/-yy), including syscluster run --strace-out files (their first line, the banner, is skipped)' })
     .options({
       args: { type: 'string', array: true, default: [], describe: 'arguments that make part of a node, CALL:ARG (e.g. read:fd)' },
       platform: { type: 'string', default: 'p2-266', describe: 'the platform on which savings are estimated' },
