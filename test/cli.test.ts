@@ -206,3 +206,25 @@ help('a required positional shows no default', () => {
 help('a bad SYSCLUSTER_COLUMNS is one line, exit 2', () => badInput(helpAt('wide', 'run'), /SYSCLUSTER_COLUMNS must be a whole number/));
 
 help.run();
+
+const errnos = suite('guests name the errno');
+
+errnos('die() prints the errno\'s name and text, a usage line no number', () => {
+  const d = tmpdir();
+  const missing = cli(['run', 'copy', 'nope', 'out', '--root', d]);
+  assert.is(missing.status, 1);
+  assert.is(missing.stderr, 'nope: ENOENT (No such file or directory)\n');
+  const usage = cli(['run', 'copy']);
+  assert.is(usage.status, 2);
+  assert.is(usage.stderr, 'usage: copy <in> <out> [block-size]\n');
+});
+
+errnos('Figure 3\'s error handling names the error', () => {
+  const d = tmpdir();
+  fs.writeFileSync(path.join(d, 'in.txt'), 'abc');
+  const r = cli(['run', 'fig3_original', 'write', '--root', d]);
+  assert.is(r.status, 1);
+  assert.match(r.stdout, /^error handling of write with error code EBADF \(Bad file descriptor\)$/m);
+});
+
+errnos.run();
