@@ -9,7 +9,7 @@ import { ProfileInputError, SyscallGraph, ValueCounter, edgeList, frequentSequen
 import { graphDot, graphSvg } from '../../view/graph-draw.js';
 import type { TraceHeader } from '../../trace/dump.js';
 import { specializedFromProfile } from '../../profiler/specialize.js';
-import { BadInput, platform, writeOutput } from '../common.js';
+import { BadInput, hostError, platform, writeOutput } from '../common.js';
 
 export const command = 'profile <files..>';
 export const describe = 'Build the syscall graph (paper Figure 4) from dumps or strace logs, and rank clusters by savings';
@@ -41,7 +41,7 @@ export function openInput(f: string): number {
     if (fs.fstatSync(fd).isDirectory()) { fs.closeSync(fd); throw Object.assign(new Error(), { code: 'EISDIR' }); }
     return fd;
   } catch (err) {
-    throw new BadInput(`${f}: cannot read (${(err as { code?: string }).code ?? err})`);
+    throw new BadInput(`${f}: cannot read (${hostError(err)})`);
   }
 }
 
