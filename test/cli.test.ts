@@ -227,4 +227,8 @@ errnos('Figure 3\'s error handling names the error', () => {
   assert.match(r.stdout, /^error handling of write with error code EBADF \(Bad file descriptor\)$/m);
 });
 
+errnos('a host error names its errno and text', () => {
+  badInput(cli(['profile', path.join(tmpdir(), 'nope.jsonl')]), /nope\.jsonl: cannot read \(ENOENT \(No such file or directory\)\)$/m);
+});
+
 errnos.run();
