@@ -1,4 +1,5 @@
-// Every example works: each `npx syscluster ...` line of a fenced block in README.md,
+// Every example works: each `npx syscluster ...` line of a fenced block (or whole in a
+// line of text) in README.md,
 // docs/*.md and labs/*.md, and each `$0 ...` example of every command's --help, run in a
 // fresh temporary directory with the inputs it needs made here. The lines of one page run
 // in order in one directory (a page traces, then steps the dump); two pages at a time.
@@ -53,7 +54,7 @@ const SETUP: Record<string, string> = {
 };
 
 /** Placeholders the pages use, and what stands in for them here. */
-const PLACEHOLDERS: [RegExp, string][] = [[/\bBLOCK\b/g, '512'], [/\bLINES\b/g, '3000'], [/seed-N\b/g, 'seed-7'], [/--seed N\b/g, '--seed 7']];
+const PLACEHOLDERS: [RegExp, string][] = [[/\bBLOCK\b/g, '512'], [/\bLINES\b/g, '3000'], [/seed-N\b/g, 'seed-7'], [/--seed N\b/g, '--seed 7'], [/\blab NAME\b/g, 'lab copy-blocks']];
 
 /** A command and the exit code its page documents (`# exits N`), 0 when none. */
 interface Example { where: string; command: string; expect?: number; shell?: boolean }
@@ -65,7 +66,13 @@ function pageCommands(file: string): Example[] {
   let fenced = false;
   text.split('\n').forEach((line, i) => {
     if (/^\s*```/.test(line)) { fenced = !fenced; return; }
-    if (!fenced) return;
+    if (!fenced) {
+      // in running text: `npx syscluster ...` whole within one line
+      for (const m of line.matchAll(/`npx syscluster ([^`]*)`/g)) {
+        if (!m[1].includes('...')) out.push({ where: `${file}:${i + 1}`, command: m[1].trim() });
+      }
+      return;
+    }
     const shell = /^\s*(?:\$ )?((?:mkdir|seq|touch|printf) .*)$/.exec(line);
     if (shell) { out.push({ where: `${file}:${i + 1}`, command: shell[1], shell: true }); return; }
     const m = /^\s*(?:\$ )?(?:npx syscluster|node bin\/syscluster\.js) (.*)$/.exec(line);
