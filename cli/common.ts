@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { BadInput, parseElf, personalityOf } from '../emulator/elf.js';
 import { DEFAULT_MAX_MEMORY } from '../kernel-model/mm.js';
 import { LIMITS, parseLimit } from '../kernel-model/limits.js';
+import { errnoName, errnoText, hostErrno } from '../kernel-model/errno.js';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../emulator/machine.js';
 import type { HostFileSystem } from '../host/hostfs.js';
@@ -43,7 +44,7 @@ export function readGuest(spec: string): { bytes: Uint8Array; name: string; path
   try {
     return { bytes: fs.readFileSync(file), name: spec, path: file };
   } catch (err) {
-    throw new BadInput(`${spec}: cannot read (${(err as { code?: string }).code ?? err})`);
+    throw new BadInput(`${spec}: cannot read (${hostError(err)})`);
   }
 }
 
@@ -146,6 +147,14 @@ export function clockStart(text: string): number {
 }
 
 /** Why a file cannot be written, in one line; folders are never created behind the user's back. */
+/** A host error as its errno's name and text, `ENOENT (No such file or directory)`; its message when it has no errno. */
+export function hostError(err: unknown): string {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return String(message ?? err);
+  const n = hostErrno(err);
+  return errnoName(n) === code ? `${code} (${errnoText(n)})` : code;
+}
+
 function cannotWrite(file: string, err: unknown): BadInput {
   const code = (err as { code?: string }).code;
   const dir = path.dirname(path.resolve(file));
@@ -153,7 +162,7 @@ function cannotWrite(file: string, err: unknown): BadInput {
   if (code === 'ENOTDIR') return new BadInput(`cannot write ${file}: a part of ${dir} is not a directory`);
   if (code === 'EISDIR') return new BadInput(`cannot write ${file}: it is a directory`);
   if (code === 'EACCES') return new BadInput(`cannot write ${file}: permission denied`);
-  return new BadInput(`cannot write ${file}: ${code ?? err}`);
+  return new BadInput(`cannot write ${file}: ${hostError(err)}`);
 }
 
 /** Writes a file (its folder must exist); a failure is bad input (exit 2), not a crash. */
@@ -179,7 +188,7 @@ export function outputFolder(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new BadInput(`cannot create ${dir}: ${(err as { code?: string }).code ?? err}`);
+    throw new BadInput(`cannot create ${dir}: ${hostError(err)}`);
   }
 }
 

@@ -6,7 +6,8 @@
 //   - a limit the run hit is one line naming it, exit code 152 (see the README);
 //   - anything else is an internal error: one line and "please report", exit code 70,
 //     with the stack trace only under --debug.
-import yargs, { type CommandModule } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv, CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { LIMIT_EXIT, LimitExceeded, UserError } from '../kernel-model/limits.js';
 import { writeAllSync } from './output.js';
@@ -28,6 +29,9 @@ const commands: Entry[] = [
   { name: 'view', command: 'view <input>', describe: 'Make one self-contained web page (no network) of a trace dump, a strace log or a scenario results folder', load: () => import('./commands/view.js') as never },
 ];
 
+// yargs' CommonJS build: its cliui wraps help on word boundaries (the ESM build's cuts words).
+const yargs = createRequire(import.meta.url)('yargs') as (args: string[]) => Argv;
+
 const argv = hideBin(process.argv);
 const debug = argv.includes('--debug');
 
@@ -39,6 +43,16 @@ function fail(message: string, code: number): never {
 }
 
 // A closed pipe (`syscluster step dump | head`) ends the command quietly.
+/** Help's width: SYSCLUSTER_COLUMNS, else the terminal's columns, else 80. */
+function helpWidth(): number {
+  const env = process.env.SYSCLUSTER_COLUMNS;
+  if (env !== undefined && env !== '') {
+    if (!/^\d+$/.test(env) || Number(env) < 20) fail(`SYSCLUSTER_COLUMNS must be a whole number of columns, 20 or more (got "${env}")`, 2);
+    return Number(env);
+  }
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80;
+}
+
 process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); throw err; });
 
 try {
@@ -52,7 +66,7 @@ try {
     .strictOptions()
     .demandCommand(1, 'name a command (see --help)')
     .recommendCommands()
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .wrap(helpWidth())
     .help()
     .version(false)
     .epilogue('Exit codes: the guest\'s own status; 128 + N when a signal N ended it; 152 when a limit was reached; 2 for bad input; 70 for an internal error (please report).')

@@ -71,7 +71,8 @@ static int pipe_demo(void)
 {
     int fds[2], st;
     char buf[64];
-    if (pipe(fds) < 0) die("pipe", -1, 1);
+    int made = pipe(fds);
+    if (made < 0) die("pipe", made, 1);
     int pid = fork();
     if (pid == 0) {
         close(fds[0]);

@@ -79,7 +79,7 @@ NOINLINE int copy_loop_body(int in, int out)
 int main(int argc, char **argv)
 {
     if (argc < 3)
-        die("usage: regions <in> <out>", -22, 2);
+        die("usage: regions <in> <out>", 0, 2);
     int in = open(argv[1], O_RDONLY, 0), out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || out < 0)
         die("regions: open", in < 0 ? in : out, 1);

@@ -1,10 +1,11 @@
 // Generates the guest runtime's syscall stubs from the kernel model's table (see
-// scripts/stubs.ts). Writes guest/build/usys.S and guest/build/syscalls.h.
+// scripts/stubs.ts). Writes guest/build/usys.S and guest/build/syscalls.h, and the errno
+// names die() prints, guest/build/errnames.h.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { personality } from '../kernel-model/table.js';
-import { runtimeStubs } from './stubs.js';
+import { errnoHeader, runtimeStubs } from './stubs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = path.join(root, 'guest/build');
@@ -19,3 +20,4 @@ const later = [...personality('modern').table.values()].filter((c) => c.family !
 const { asm, header } = runtimeStubs([...paper, ...later]);
 fs.writeFileSync(path.join(out, 'usys.S'), asm);
 fs.writeFileSync(path.join(out, 'syscalls.h'), header);
+fs.writeFileSync(path.join(out, 'errnames.h'), errnoHeader());

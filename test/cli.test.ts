@@ -5,6 +5,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cli, makeElf, tmpdir } from './helpers.js';
 
+/** Every command, for the help checks. */
+const COMMANDS = ['run', 'trace', 'step', 'profile', 'whatif', 'analyze', 'cluster', 'scenario', 'syscalls', 'bench', 'cc', 'lab', 'view'];
+
 /** One line on stderr, exit code 2, no stack trace. */
 function badInput(r: ReturnType<typeof cli>, pattern: RegExp) {
   assert.is(r.status, 2, r.stderr);
@@ -154,7 +157,7 @@ use('scenario control: text, JSON, and files with --out', () => {
 });
 
 use('--help on each command shows an example', () => {
-  for (const c of ['run', 'trace', 'step', 'profile', 'whatif', 'scenario', 'syscalls', 'bench', 'cc', 'lab']) {
+  for (const c of COMMANDS) {
     const r = cli([c, '--help']);
     assert.is(r.status, 0);
     assert.match(r.stdout, /Examples:/);
@@ -163,3 +166,69 @@ use('--help on each command shows an example', () => {
 });
 
 use.run();
+
+const help = suite('help wraps at the width on word boundaries');
+
+/** --help of a command (or the top level) at a width of `columns`. */
+function helpAt(columns: string, command?: string) {
+  const saved = process.env.SYSCLUSTER_COLUMNS;
+  process.env.SYSCLUSTER_COLUMNS = columns;
+  try {
+    return cli(command ? [command, '--help'] : ['--help']);
+  } finally {
+    if (saved === undefined) delete process.env.SYSCLUSTER_COLUMNS; else process.env.SYSCLUSTER_COLUMNS = saved;
+  }
+}
+const words = (text: string) => text.split(/\s+/).filter(Boolean);
+
+help('every command\'s --help at 80 columns: no line over 80, no word cut in two', () => {
+  for (const c of [undefined, ...COMMANDS]) {
+    const narrow = helpAt('80', c);
+    assert.is(narrow.status, 0, narrow.stderr);
+    const lines = narrow.stdout.split('\n');
+    const long = lines.filter((l) => l.length > 80);
+    assert.equal(long, [], `${c ?? 'syscluster'} --help: lines over 80 columns`);
+    // The same help unwrapped has every word whole: a word of the narrow help that is
+    // not one of them was cut.
+    const whole = new Set(words(helpAt('400', c).stdout));
+    const cut = words(narrow.stdout).filter((w) => !whole.has(w));
+    assert.equal(cut, [], `${c ?? 'syscluster'} --help: words cut at 80 columns`);
+    assert.ok(lines.length > 5, 'the help has lines to check');
+  }
+});
+
+help('a required positional shows no default', () => {
+  const r = helpAt('80', 'profile');
+  assert.match(r.stdout, /\[array\] \[required\]\n/);
+  assert.not.match(r.stdout, /\[required\] \[default/);
+});
+
+help('a bad SYSCLUSTER_COLUMNS is one line, exit 2', () => badInput(helpAt('wide', 'run'), /SYSCLUSTER_COLUMNS must be a whole number/));
+
+help.run();
+
+const errnos = suite('guests name the errno');
+
+errnos('die() prints the errno\'s name and text, a usage line no number', () => {
+  const d = tmpdir();
+  const missing = cli(['run', 'copy', 'nope', 'out', '--root', d]);
+  assert.is(missing.status, 1);
+  assert.is(missing.stderr, 'nope: ENOENT (No such file or directory)\n');
+  const usage = cli(['run', 'copy']);
+  assert.is(usage.status, 2);
+  assert.is(usage.stderr, 'usage: copy <in> <out> [block-size]\n');
+});
+
+errnos('Figure 3\'s error handling names the error', () => {
+  const d = tmpdir();
+  fs.writeFileSync(path.join(d, 'in.txt'), 'abc');
+  const r = cli(['run', 'fig3_original', 'write', '--root', d]);
+  assert.is(r.status, 1);
+  assert.match(r.stdout, /^error handling of write with error code EBADF \(Bad file descriptor\)$/m);
+});
+
+errnos('a host error names its errno and text', () => {
+  badInput(cli(['profile', path.join(tmpdir(), 'nope.jsonl')]), /nope\.jsonl: cannot read \(ENOENT \(No such file or directory\)\)$/m);
+});
+
+errnos.run();

@@ -36,7 +36,7 @@ guests('copy reproduces its input byte for byte at several block sizes', async (
 guests('copy reports a missing input and exits 1', async () => {
   const r = await run('copy', ['missing', 'out']);
   assert.is(r.exitCode, 1);
-  assert.is(r.stderr, 'missing: error -2\n');
+  assert.is(r.stderr, 'missing: ENOENT (No such file or directory)\n');
 });
 
 guests('an unknown syscall number returns -ENOSYS to the guest', async () => {

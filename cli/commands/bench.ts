@@ -27,9 +27,9 @@ export function builder(y: Argv) {
     real: { type: 'boolean', default: false, describe: 'run only the real-program workload' },
     'real-mib': { type: 'number', default: 10, describe: 'size of the real-program workload\'s generated input, in MiB' },
     json: { type: 'boolean', default: false, describe: 'print JSON for scripts' },
-  }).example('$0 bench', 'the full benchmark (several minutes)')
-    .example('$0 bench --real --real-mib 16 --repeat 3', 'busybox gzip and sha256sum of a 16 MiB file against qemu-i386')
-    .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1', 'a quick check');
+  }).example('$0 bench', 'the full benchmark: each workload --repeat times, the real programs against qemu-i386, then `scenario all` and the scale targets')
+    .example('$0 bench --real --real-mib 2 --repeat 1', 'busybox gzip and sha256sum of a 2 MiB file against qemu-i386, once (docs/benchmarks.md: 10 MiB, three times)')
+    .example('$0 bench --blocks 5000 --iterations 1000000 --syscalls 100000 --repeat 1 --no-scenario --no-scale --no-real-programs', 'a quick check: the throughput figures only, each run once');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;

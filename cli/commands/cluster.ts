@@ -10,7 +10,7 @@ import { SyscallGraph, ValueCounter, edgeList, profileSink } from '../../profile
 import { checkRewrite, CheckError } from '../../rewrite/check.js';
 import { cluster, NoRoom, CHECK_ERROR, type ClusterResult } from '../../rewrite/cluster.js';
 import { builtinSpecialized, loadSpecialized } from '../../kernel-model/table.js';
-import { BadInput, choosePersonality, DEFAULT_SYSROOT, guestExePath, platform, readGuest } from '../common.js';
+import { BadInput, choosePersonality, DEFAULT_SYSROOT, guestExePath, hostError, platform, readGuest } from '../common.js';
 import { streamFiles } from './profile.js';
 
 /** Exit codes besides 0 (written, and checked when asked) and 2 (bad input). */
@@ -126,7 +126,7 @@ export async function handler(a: Args): Promise<void> {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, r.output, { mode: 0o755 });
   } catch (err) {
-    throw new BadInput(`cannot write ${file}: ${(err as { code?: string }).code ?? err}`);
+    throw new BadInput(`cannot write ${file}: ${hostError(err)}`);
   }
   out(`wrote ${file} (${r.output.length} bytes)`);
 }

@@ -9,14 +9,14 @@ import { ProfileInputError, SyscallGraph, ValueCounter, edgeList, frequentSequen
 import { graphDot, graphSvg } from '../../view/graph-draw.js';
 import type { TraceHeader } from '../../trace/dump.js';
 import { specializedFromProfile } from '../../profiler/specialize.js';
-import { BadInput, platform, writeOutput } from '../common.js';
+import { BadInput, hostError, platform, writeOutput } from '../common.js';
 
 export const command = 'profile <files..>';
 export const describe = 'Build the syscall graph (paper Figure 4) from dumps or strace logs, and rank clusters by savings';
 
 export function builder(y: Argv) {
   return y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'syscluster dumps (.jsonl) or strace logs (plain, -f, -ff files, -t/-tt/-ttt/-r, -T, -y/-yy), including syscluster run --strace-out files (their first line, the banner, is skipped)' })
+    .positional('files', { type: 'string', array: true, demandOption: true, default: undefined, describe: 'syscluster dumps (.jsonl) or strace logs (plain, -f, -ff files, -t/-tt/-ttt/-r, -T, -y/-yy), including syscluster run --strace-out files (their first line, the banner, is skipped)' })
     .options({
       args: { type: 'string', array: true, default: [], describe: 'arguments that make part of a node, CALL:ARG (e.g. read:fd)' },
       platform: { type: 'string', default: 'p2-266', describe: 'the platform on which savings are estimated' },
@@ -41,7 +41,7 @@ export function openInput(f: string): number {
     if (fs.fstatSync(fd).isDirectory()) { fs.closeSync(fd); throw Object.assign(new Error(), { code: 'EISDIR' }); }
     return fd;
   } catch (err) {
-    throw new BadInput(`${f}: cannot read (${(err as { code?: string }).code ?? err})`);
+    throw new BadInput(`${f}: cannot read (${hostError(err)})`);
   }
 }
 

@@ -26,7 +26,7 @@ export function builder(y: Argv) {
       gdb: { type: 'string', describe: 'wait for gdb on [HOST:]PORT (loopback unless a host is given) before the first instruction; in gdb: target remote HOST:PORT' },
     })
     .example('$0 run hello', 'run the built-in hello guest')
-    .example('$0 run copy in.txt out.txt 512 --strace --root /tmp/work', 'copy a file inside /tmp/work, showing each call')
+    .example('$0 run copy in.txt out.txt 512 --strace --root work', 'copy work/in.txt to work/out.txt (the guest sees work/ as /), showing each call')
     .example('$0 run /path/to/i386/busybox --env TZ=UTC0 -- head -n 3 README.md', 'everything after -- goes to the guest, options included')
     .example('$0 run hello --strace --strace-format xv6', 'each call as xv6\'s trace lab prints it')
     .example('$0 run hello --gdb 1234', 'then in another terminal: gdb guest/build/hello -ex "target remote :1234" -ex "catch syscall write" -ex continue')

@@ -27,6 +27,7 @@ export async function handler(a: Args): Promise<void> {
   const profiles = a.platform.split(',').map((p) => platform(p.trim()));
   if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1)) throw new BadInput('--threads must be a whole number from 1');
   const names = (a.name === 'all' ? [...SCENARIO_NAMES] : [a.name]) as ScenarioName[];
+  if (a.out) outputFolder(a.out); // before the runs: a folder that cannot be made fails at once
   const tty = process.stderr.isTTY === true && !a.json;
   const started = Date.now();
   const progress = tty ? (done: number, total: number, last: string) => {
@@ -45,7 +46,6 @@ export async function handler(a: Args): Promise<void> {
   if (a.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else process.stdout.write(results.map(resultText).join('\n\n') + '\n');
   if (a.out) {
-    outputFolder(a.out);
     for (const r of results) {
       const base = path.join(a.out, r.tables[0].id === 'platforms' ? 'platforms' : `${r.scenario}-${r.platform}`);
       writeOutput(`${base}.md`, resultMarkdown(r));

@@ -17,7 +17,7 @@ static struct copy copy_open(int argc, char **argv)
 {
     struct copy c;
     if (argc < 3)
-        die("usage: copy <in> <out> [block-size]", -22, 2);
+        die("usage: copy <in> <out> [block-size]", 0, 2);
     c.size = argc > 3 ? atoi(argv[3]) : 4096;
     if (c.size <= 0 || c.size > MAX_BLOCK)
         die("copy: block size must be 1..65536", c.size, 2);

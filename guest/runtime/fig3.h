@@ -28,7 +28,10 @@ static int fig3_error(const char *call, int err)
     print(1, "error handling of ");
     print(1, call);
     print(1, " with error code ");
-    print_int(1, err);
+    if (errno_name(err))
+        print(1, errno_name(err));
+    else
+        print_int(1, err);
     print(1, "\n");
     return call[0] == 'w' ? 1 : 2;
 }

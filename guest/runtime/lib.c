@@ -1,5 +1,6 @@
 /* Freestanding helpers for guests: no libc here, only the kernel model below. */
 #include "lib.h"
+#include "errnames.h"
 
 size_t strlen(const char *s)
 {
@@ -64,11 +65,28 @@ int print_int(int fd, int v)
     return write(fd, buf + i, sizeof buf - i);
 }
 
+const char *errno_name(int err)
+{
+    int n = -err;
+    if (n > 0 && n < ERRNO_NAMES_COUNT && errno_names[n])
+        return errno_names[n];
+    return 0;
+}
+
 void die(const char *what, int err, int status)
 {
+    const char *name = errno_name(err);
     print(2, what);
-    print(2, ": error ");
-    print_int(2, err);
+    if (name) {
+        print(2, ": ");
+        print(2, name);
+    } else if (err < 0 && err >= -4095) {
+        print(2, ": E");   /* an errno the kernel model does not have: E<n>, as strace */
+        print_int(2, -err);
+    } else if (err != 0) {
+        print(2, ": ");
+        print_int(2, err);
+    }
     print(2, "\n");
     exit(status);
 }

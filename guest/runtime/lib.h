@@ -26,7 +26,11 @@ int atoi(const char *s);
 /* Writes a string / a signed decimal to fd; returns what write returned. */
 int print(int fd, const char *s);
 int print_int(int fd, int v);
-/* "name: error -N\n" on stderr, then exit(status). */
+/* "ENOENT (No such file or directory)" for -2: the name and text of a negative errno,
+ * or NULL when err is not one the kernel model has. */
+const char *errno_name(int err);
+/* On stderr "what: ENAME (text)\n" when err is a negative errno, "what: err\n" for any
+ * other non-zero value (a bad argument), "what\n" for 0; then exit(status). */
 __attribute__((noreturn)) void die(const char *what, int err, int status);
 
 /* rdtscl: the low 32 bits of the time stamp counter (the paper's measurement macro). */

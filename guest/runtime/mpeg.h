@@ -26,7 +26,7 @@ static struct player player_open(int argc, char **argv)
     struct player p;
     struct timeval tv;
     if (argc < 2)
-        die("usage: mpeg_play <stream> [fps]", -22, 2);
+        die("usage: mpeg_play <stream> [fps]", 0, 2);
     int fps = argc > 2 ? atoi(argv[2]) : 30;
     if (fps <= 0)
         die("mpeg_play: fps must be positive", fps, 2);

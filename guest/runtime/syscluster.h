@@ -13,7 +13,7 @@
  *      (`npx syscluster syscalls` lists them). See syscalls.h.
  *   2. long syscall(long nr, ...): any call by number, up to six arguments.
  *   3. The multi-call (paper section 2.2, Figure 3): many calls, one crossing.
- *   4. The helpers: strlen, memcpy, memset, memcmp, atoi, print, print_int, die, rdtscl.
+ *   4. The helpers: strlen, memcpy, memset, memcmp, atoi, print, print_int, die, errno_name, rdtscl.
  *   5. sc_vdso_sym(envp, name): a function of the vDSO (vdso.h), e.g. __vdso_gettimeofday.
  *   6. With `syscluster cc --specialized defs.json`, your specialized calls: the
  *      generated specialized.h gives each one __NR_name and a function of its name.
