@@ -18,7 +18,7 @@ export function builder(y: Argv) {
     blocks: { type: 'number', default: 100_000, describe: 'inverse DCTs for the decoder-shaped emulation benchmark (decode_bench)' },
     iterations: { type: 'number', default: 30_000_000, describe: 'loop iterations for the worst-case emulation benchmark (spin: 14 instructions a block)' },
     syscalls: { type: 'number', default: 2_000_000, describe: 'getpid calls for the syscall benchmark' },
-    repeat: { type: 'number', default: 5, describe: 'runs of each workload; the median counts' },
+    repeat: { type: 'number', default: 5, describe: 'runs of each workload (the median is reported)' },
     scenario: { type: 'boolean', default: true, describe: 'also time `scenario all` against its 30-second target (--no-scenario to skip)' },
     scale: { type: 'boolean', default: true, describe: 'also measure the scale targets: trace, step, profile, start-up (--no-scale to skip)' },
     crossings: { type: 'number', default: 1_000_000, describe: 'crossings of the traced run for the scale targets (the issue\'s size: 10000000)' },
