@@ -36,6 +36,7 @@ import type { Kernel } from '../kernel.js';
 import type { GuestMemory } from '../memory.js';
 import type { Process } from '../process.js';
 import { ERESTARTSYS } from '../pipe.js';
+import { onSecondCore } from './io_uring.js';
 import { arg, type SyscallSpec } from '../syscall.js';
 
 export const FLEXSC_NR = { register: 562, wait: 563 } as const;
@@ -87,50 +88,27 @@ export function runPosted(k: Kernel): number {
   const reg = current(k);
   const cost = k.profile.flexsc;
   if (!reg || !cost || k.exited || k.proc.parked) return 0;
-  const tracers = k.tracers.splice(0);
   let ran = 0;
-  try {
-    for (let i = 0; i < reg.count && !k.exited; i++) {
-      const at = reg.page + FLEXSC_ENTRY_BYTES * i;
-      if (k.mem.readU32(at) !== FLEXSC_STATUS.SUBMITTED) continue; // free, busy, done, unknown, or unmapped
-      onWorkerCore(k, () => {
-        k.work(cost.worker_entry_cycles);
-        const raw = k.mem.read(at, RESULT_AT);
-        if (!raw || !k.mem.writeU32(at, FLEXSC_STATUS.BUSY)) return; // the page went read-only or away
-        const v = new DataView(raw.buffer, raw.byteOffset, RESULT_AT);
-        const args = Array.from({ length: 6 }, (_, j) => v.getUint32(8 + 4 * j, true));
-        let result: number;
-        try {
-          result = runEntry(k, v.getUint32(4, true), args);
-        } catch (err) {
-          if (!(err instanceof KernelError)) throw err;
-          result = -err.errno;
-        }
-        ran++;
-        if (k.exited) return;
-        k.mem.writeU32(at + RESULT_AT, result >>> 0);
-        k.mem.writeU32(at, FLEXSC_STATUS.DONE);
-      });
-    }
-  } finally {
-    k.tracers.push(...tracers);
+  for (let i = 0; i < reg.count && !k.exited; i++) {
+    const at = reg.page + FLEXSC_ENTRY_BYTES * i;
+    if (k.mem.readU32(at) !== FLEXSC_STATUS.SUBMITTED) continue; // free, busy, done, unknown, or unmapped
+    // Each entry's work leaves the program's core at once, so that the clock a call reads is
+    // the program's (the worker runs beside it, not before it).
+    onSecondCore(k, () => {
+      k.work(cost.worker_entry_cycles);
+      const raw = k.mem.read(at, RESULT_AT);
+      if (!raw || !k.mem.writeU32(at, FLEXSC_STATUS.BUSY)) return; // the page went read-only or away
+      const v = new DataView(raw.buffer, raw.byteOffset, RESULT_AT);
+      const args = Array.from({ length: 6 }, (_, j) => v.getUint32(8 + 4 * j, true));
+      const result = runEntry(k, v.getUint32(4, true), args); // dispatch turns a KernelError into -errno
+      ran++;
+      if (k.exited) return;
+      k.mem.writeU32(at + RESULT_AT, result >>> 0);
+      k.mem.writeU32(at, FLEXSC_STATUS.DONE);
+    });
   }
   if (ran) k.ledger.charge('handler', ran * cost.line_transfer_cycles);
   return ran;
-}
-
-/**
- * Runs `work` as the worker's: the cycles it charges leave the program's core at once, so
- * that the clock a call reads is the program's (the worker runs beside it, not before it).
- */
-function onWorkerCore(k: Kernel, work: () => void): void {
-  const l = k.ledger;
-  const d = l.dispatch, h = l.handler;
-  try {
-    work();
-  } finally {
-    l.moveToSqpoll(l.dispatch - d, l.handler - h);
-  }
 }
 
 function register(k: Kernel, page: number, count: number): number {

@@ -382,19 +382,26 @@ function enter(k: Kernel, fd: number, toSubmit: number, minComplete: number, fla
  * does not see a kernel thread's work either).
  */
 export function pollSubmit(k: Kernel, ring: IoUringFile): number {
+  const { result, cycles } = onSecondCore(k, () => submit(k, ring, ring.sqEntries));
+  ring.pollerCycles += cycles;
+  return result;
+}
+
+/**
+ * Runs `work` as a kernel thread on the second core (SQPOLL's, the exception-less worker's):
+ * tracers do not see it, and the dispatch and handler cycles it charges leave the program's
+ * ledger for the second core's (Ledger.moveToSqpoll). Returns the work's result and cycles.
+ */
+export function onSecondCore<T>(k: Kernel, work: () => T): { result: T; cycles: number } {
   const l = k.ledger;
-  const before = { d: l.dispatch, h: l.handler };
+  const d = l.dispatch, h = l.handler;
   const tracers = k.tracers.splice(0);
-  let n: number;
   try {
-    n = submit(k, ring, ring.sqEntries);
+    return { result: work(), cycles: l.dispatch - d + l.handler - h };
   } finally {
     k.tracers.push(...tracers);
+    l.moveToSqpoll(l.dispatch - d, l.handler - h);
   }
-  const dispatch = l.dispatch - before.d, handler = l.handler - before.h;
-  ring.pollerCycles += dispatch + handler;
-  l.moveToSqpoll(dispatch, handler);
-  return n;
 }
 
 function register(k: Kernel, fd: number, opcode: number, argp: number, nrArgs: number): number {
