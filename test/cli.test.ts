@@ -205,6 +205,15 @@ help('a required positional shows no default', () => {
 
 help('a bad SYSCLUSTER_COLUMNS is one line, exit 2', () => badInput(helpAt('wide', 'run'), /SYSCLUSTER_COLUMNS must be a whole number/));
 
+help('a width that is not a number of columns, or a bench size that is not one: one line, exit 2', () => {
+  for (const [r, what] of [[helpAt('abc', 'run'), 'SYSCLUSTER_COLUMNS'], [helpAt('5', 'run'), 'SYSCLUSTER_COLUMNS'],
+    [cli(['bench', '--real', '--real-mib', '0']), '--real-mib'], [cli(['bench', '--real', '--real-mib', 'x']), '--real-mib']] as const) {
+    assert.is(r.status, 2, what);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(r.stderr.startsWith(`syscluster: ${what}`), r.stderr);
+  }
+});
+
 help.run();
 
 const errnos = suite('guests name the errno');
